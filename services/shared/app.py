@@ -1,0 +1,110 @@
+"""The common service shell: lifespan (pool, index watcher, telemetry), health, errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.metrics import CallbackOptions, Observation
+from psycopg_pool import AsyncConnectionPool
+
+from services.shared import attributes as attrs
+from services.shared.config import ServiceSettings
+from services.shared.db import IndexCatalog, QueryRunner, make_pool
+from services.shared.errors import install_error_handlers
+from services.shared.health import health_router
+from services.shared.logging import configure_logging, get_logger
+from services.shared.telemetry import Telemetry, build_telemetry
+
+log = get_logger("app")
+
+
+@dataclass
+class ServiceState:
+    settings: ServiceSettings
+    telemetry: Telemetry
+    pool: AsyncConnectionPool
+    queries: QueryRunner
+    # Per-process memo of facts that never change during a demo (the category list).
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+def _pool_gauges(telemetry: Telemetry, pool: AsyncConnectionPool) -> None:
+    meter = telemetry.meter("storefront.pool")
+    labels = {"pool.name": pool.name}
+
+    def observe(key: str) -> Callable[[CallbackOptions], list[Observation]]:
+        return lambda _: [Observation(pool.get_stats().get(key, 0), labels)]
+
+    meter.create_observable_gauge("db.pool.size", [observe("pool_size")], description="Open connections")
+    meter.create_observable_gauge("db.pool.available", [observe("pool_available")], description="Idle connections")
+    meter.create_observable_gauge("db.pool.waiting", [observe("requests_waiting")], description="Requests queued")
+    meter.create_observable_gauge("db.pool.max", [observe("pool_max")], description="Pool max size")
+
+
+def create_service_app(
+    title: str,
+    routers: list[APIRouter],
+    settings: ServiceSettings,
+    telemetry: Telemetry | None = None,
+) -> FastAPI:
+    """A storefront service. `telemetry` is injected by tests; production builds it from OTEL_*."""
+    telemetry = telemetry or build_telemetry(settings.service_name)
+    tracer = telemetry.tracer(f"storefront.{settings.service_name}")
+    slow_queries = telemetry.meter("storefront.db").create_counter(
+        "db.slow_queries", description="Queries slower than SLOW_QUERY_MS"
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name)
+        pool = make_pool(settings, telemetry)
+        await pool.open(wait=True, timeout=60)
+        indexes = IndexCatalog(settings.conninfo(), settings.index_poll_seconds)
+        watcher = asyncio.create_task(indexes.run())
+        _pool_gauges(telemetry, pool)
+        app.state.service = ServiceState(
+            settings, telemetry, pool,
+            QueryRunner(tracer, indexes, settings.slow_query_ms,
+                        on_slow=lambda shape, _ms: slow_queries.add(1, {"db.query.shape": shape})),
+        )
+        log.info("service_started", pool_max=settings.db_max_connections,
+                 pool_timeout_s=settings.db_connection_timeout, demo_mode=settings.demo_mode,
+                 **attrs.demo_labels(settings.demo_mode, settings.demo_start_timestamp,
+                                     settings.demo_minute_seconds))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await watcher
+            await pool.close()
+            telemetry.shutdown()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def demo_clock(request: Any, call_next: Any) -> Any:
+        # Labels only: the clock tells which demo minute a span belongs to, never its fate.
+        from opentelemetry import trace
+
+        span = trace.get_current_span()
+        for key, value in attrs.demo_labels(settings.demo_mode, settings.demo_start_timestamp,
+                                            settings.demo_minute_seconds).items():
+            span.set_attribute(key, value)
+        return await call_next(request)
+
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider,
+        excluded_urls="health,ready",
+    )
+    return app

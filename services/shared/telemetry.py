@@ -1,0 +1,71 @@
+"""OpenTelemetry wiring: one Telemetry object per process, built from the standard OTEL_*
+environment in production and from an in-memory exporter in tests."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+SERVICE_NAMESPACE = "ecommerce-platform"
+
+
+@dataclass
+class Telemetry:
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+
+    def tracer(self, name: str) -> trace.Tracer:
+        return self.tracer_provider.get_tracer(name)
+
+    def meter(self, name: str) -> metrics.Meter:
+        return self.meter_provider.get_meter(name)
+
+    def shutdown(self) -> None:
+        self.tracer_provider.shutdown()
+        self.meter_provider.shutdown()
+
+
+def resource_for(service_name: str) -> Resource:
+    # Resource.create also merges OTEL_RESOURCE_ATTRIBUTES (e.g. k8s.pod.name from the downward API).
+    return Resource.create({"service.name": service_name, "service.namespace": SERVICE_NAMESPACE})
+
+
+def build_telemetry(
+    service_name: str,
+    *,
+    span_processors: list[SpanProcessor] | None = None,
+    metric_readers: list[MetricReader] | None = None,
+) -> Telemetry:
+    """Providers for one service. Without explicit processors, spans and metrics go to the
+    OTLP endpoint named by OTEL_EXPORTER_OTLP_ENDPOINT (http/protobuf), or nowhere."""
+    resource = resource_for(service_name)
+    exporting = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")) and (
+        os.environ.get("OTEL_SDK_DISABLED", "false").lower() != "true"
+    )
+    if span_processors is None:
+        span_processors = []
+        if exporting:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            span_processors.append(BatchSpanProcessor(OTLPSpanExporter()))
+    if metric_readers is None:
+        metric_readers = []
+        if exporting:
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+            interval = int(os.environ.get("OTEL_METRIC_EXPORT_INTERVAL", "10000"))
+            metric_readers.append(
+                PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=interval)
+            )
+    tracer_provider = TracerProvider(resource=resource)
+    for processor in span_processors:
+        tracer_provider.add_span_processor(processor)
+    meter_provider = MeterProvider(resource=resource, metric_readers=metric_readers)
+    return Telemetry(tracer_provider, meter_provider)
