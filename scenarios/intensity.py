@@ -1,0 +1,57 @@
+"""From a traffic stage and the measured capacity to what each journey does.
+
+The plan states load factors (offered load over measured capacity); calibration measures the
+capacity; this module turns the two into per-journey step counts. So the failure fraction
+settles where the plan says because offered load really exceeds capacity by that ratio."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from scenarios.model import Stage
+
+
+@dataclass(frozen=True)
+class Calibration:
+    products: int
+    # Catalog listings per second the database completes with the scenario's pool, indexes gone.
+    catalog_capacity_qps: float
+    # Doorbuster checkouts per second one hot row's lock lets through, indexes gone, under load.
+    lock_throughput_per_s: float
+    measured_at: str = ""
+    machine: str = ""
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> Calibration:
+        return cls(**json.loads(path.read_text()))
+
+
+@dataclass(frozen=True)
+class Intensity:
+    catalog_pages: float          # listing pages a browsing shopper views per journey
+    doorbuster_checkouts: float   # doorbuster orders a full_checkout journey places (0: a normal order)
+
+
+QUIET = Intensity(catalog_pages=1.0, doorbuster_checkouts=0.0)
+
+
+def intensity(stage: Stage, rpm: float, calibration: Calibration | None) -> Intensity:
+    """Per-journey steps for a stage at `rpm` journeys per minute."""
+    if calibration is None or rpm <= 0:
+        return QUIET
+    journeys_per_s = rpm / 60.0
+    pages = QUIET.catalog_pages
+    if stage.catalog_overload is not None:
+        # Every journey starts by browsing, so catalog load is spread over all journeys.
+        pages = max(1.0, stage.catalog_overload * calibration.catalog_capacity_qps / journeys_per_s)
+    orders = 0.0
+    checkout_share = stage.mix.full_checkout
+    if stage.checkout_overload is not None and checkout_share > 0:
+        orders = stage.checkout_overload * calibration.lock_throughput_per_s / (journeys_per_s * checkout_share)
+    return Intensity(catalog_pages=pages, doorbuster_checkouts=orders)
