@@ -54,6 +54,8 @@ def seed_catalog(conninfo: str, products: int, doorbusters: int = 3) -> SeedResu
                 conn.execute(f"DROP INDEX {name}")  # names come from our own constant list
             sql = (SQL_DIR / "seed_catalog.sql").read_text()
             conn.execute(sql, {"products": products, "doorbusters": doorbusters})  # type: ignore[arg-type]
+            # Ids are explicit, so the catalog is the same everywhere: move the identity past them.
+            conn.execute("SELECT setval(pg_get_serial_sequence('products', 'id'), %s)", [products])
             for _, definition in definitions:
                 conn.execute(definition)  # type: ignore[arg-type]
         conn.execute("VACUUM (ANALYZE) products")

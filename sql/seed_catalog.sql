@@ -3,9 +3,10 @@
 --   %(products)s    number of products to generate
 --   %(doorbusters)s number of hot doorbuster products (the lowest ids)
 -- Deterministic: the same N always yields the same catalog, so calibrations are comparable.
-INSERT INTO products (name, category, price, stock_quantity, stock_received,
+INSERT INTO products (id, name, category, price, stock_quantity, stock_received,
                       reorder_point, is_doorbuster, description)
 SELECT
+    g.i,
     initcap(d.dept) || ' item ' || g.i,
     d.dept || '/' || 'sub' || lpad(mod(g.i / 20, 10)::text, 2, '0'),
     CASE WHEN g.i <= %(doorbusters)s THEN 199.99

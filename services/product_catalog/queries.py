@@ -23,7 +23,7 @@ GET_PRODUCT = QueryShape(
 DOORBUSTERS = QueryShape(
     name="doorbusters",
     sql=(
-        "SELECT id, name, category, price, stock_quantity FROM products "
+        "SELECT id, name, category, price, stock_quantity, is_doorbuster FROM products "
         "WHERE is_doorbuster ORDER BY id"
     ),
     serving_index="idx_products_doorbuster",

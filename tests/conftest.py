@@ -1,0 +1,132 @@
+"""Session fixtures: one real embedded PostgreSQL with a small seeded catalog, and a way to
+run any service under uvicorn on a real port with spans captured in memory."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from scenarios.localpg import LocalPostgres, free_port
+from scenarios.seed import seed_catalog
+from services.shared.config import ServiceSettings
+from services.shared.telemetry import Telemetry, build_telemetry
+
+TEST_PRODUCTS = 20_000
+SCHEMA_INDEXES = ("idx_products_category", "idx_products_stock_quantity")
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
+    server = LocalPostgres(tmp_path_factory.mktemp("pg") / "data").up()
+    seed_catalog(server.conninfo(), TEST_PRODUCTS)
+    yield server
+    server.stop("immediate")
+
+
+@pytest.fixture
+def db(pg: LocalPostgres) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection for arranging and inspecting state."""
+    with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def restore_indexes(pg: LocalPostgres) -> Iterator[None]:
+    """Tests that drop indexes get them back, whatever happens."""
+    yield
+    with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
+        conn.execute((Path(__file__).parents[1] / "sql" / "schema.sql").read_text())  # type: ignore[arg-type]
+
+
+@dataclass
+class RunningService:
+    url: str
+    spans: InMemorySpanExporter
+    app: FastAPI
+
+    def client(self, timeout: float = 30.0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout)
+
+    def finished_spans(self) -> list[ReadableSpan]:
+        return list(self.spans.get_finished_spans())
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run an ASGI app under uvicorn on a free loopback port, in a thread of this process."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the service did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def wait_ready(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if httpx.get(f"{url}/ready", timeout=5).status_code == 200:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} never became ready")
+
+
+ServiceFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def run_service(pg: LocalPostgres) -> Iterator[Callable[..., RunningService]]:
+    """run_service(create_app, **settings) -> RunningService, stopped at teardown."""
+    stack: list[Any] = []
+
+    def start(create_app: ServiceFactory, metric_reader: Any = None, **overrides: Any) -> RunningService:
+        env = {k.lower(): v for k, v in pg.env().items()}
+        settings_cls = create_app.__globals__.get("Settings", ServiceSettings)
+        settings = settings_cls(**{**env, "index_poll_seconds": 0.2, **overrides})
+        exporter = InMemorySpanExporter()
+        readers = [metric_reader] if metric_reader is not None else []
+        telemetry: Telemetry = build_telemetry(settings.service_name, metric_readers=readers,
+                                               span_processors=[SimpleSpanProcessor(exporter)])
+        app = create_app(settings=settings, telemetry=telemetry)
+        cm = serve(app)
+        url = cm.__enter__()
+        stack.append(cm)
+        wait_ready(url)
+        return RunningService(url, exporter, app)
+
+    yield start
+    for cm in reversed(stack):
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def hot_product(db):
+    """A doorbuster with a known, small stock, restored afterwards."""
+    before = db.execute("SELECT stock_quantity, stock_received FROM products WHERE id = 2").fetchone()
+    db.execute("UPDATE products SET stock_quantity = 25, stock_received = stock_received - %s + 25 "
+               "WHERE id = 2", [before[0]])
+    yield 2
+    db.execute("UPDATE products SET stock_quantity = %s, stock_received = %s WHERE id = 2", before)

@@ -1,0 +1,49 @@
+"""Schema and catalog generator, on a database of their own."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from scenarios.seed import seed_catalog
+
+
+@pytest.fixture
+def fresh_db(pg):
+    name = "seedtest"
+    pg.psql(f"DROP DATABASE IF EXISTS {name}", db="postgres")
+    pg.psql(f"CREATE DATABASE {name}", db="postgres")
+    yield pg.conninfo(name)
+    pg.psql(f"DROP DATABASE {name} WITH (FORCE)", db="postgres")
+
+
+def test_seeding_is_idempotent_and_deterministic(fresh_db):
+    first = seed_catalog(fresh_db, 5000, doorbusters=4)
+    again = seed_catalog(fresh_db, 9999)
+    assert first.seeded and first.products == 5000
+    assert not again.seeded and again.products == 5000
+    with psycopg.connect(fresh_db) as conn:
+        doorbusters = conn.execute("SELECT array_agg(id ORDER BY id) FROM products WHERE is_doorbuster").fetchone()[0]
+        low, categories, bad = conn.execute(
+            "SELECT count(*) FILTER (WHERE stock_quantity < 5), count(DISTINCT category), "
+            "count(*) FILTER (WHERE stock_received <> stock_quantity OR price <= 0) FROM products").fetchone()
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'products'")}
+        checksum = conn.execute("SELECT md5(string_agg(id || name || category || price || stock_quantity, ',' "
+                                "ORDER BY id)) FROM products").fetchone()[0]
+    assert doorbusters == [1, 2, 3, 4]
+    assert low == 12 and categories == 200 and bad == 0
+    assert {"idx_products_category", "idx_products_stock_quantity", "products_pkey"} <= indexes
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("TRUNCATE products CASCADE")
+        conn.execute("INSERT INTO products (name, category, price, stock_quantity, stock_received) "
+                     "VALUES ('x', 'y', 1, 0, 0)")
+        conn.execute("TRUNCATE products CASCADE")
+    seed_catalog(fresh_db, 5000, doorbusters=4)
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("SELECT md5(string_agg(id || name || category || price || stock_quantity, ',' "
+                            "ORDER BY id)) FROM products").fetchone()[0] == checksum
+
+
+def test_seed_rejects_impossible_sizes(fresh_db):
+    with pytest.raises(ValueError, match="must be at least doorbusters"):
+        seed_catalog(fresh_db, 2, doorbusters=3)
