@@ -64,6 +64,17 @@ class RunningService:
     def finished_spans(self) -> list[ReadableSpan]:
         return list(self.spans.get_finished_spans())
 
+    def wait_spans(self, predicate: Callable[[ReadableSpan], bool], count: int = 1,
+                   timeout: float = 10.0) -> list[ReadableSpan]:
+        """Spans matching `predicate`, once at least `count` have ended. A server span ends just
+        after its response is sent, so a client may hold the answer before the span exists."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [s for s in self.finished_spans() if predicate(s)]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.01)
+
 
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:

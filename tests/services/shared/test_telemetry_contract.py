@@ -15,9 +15,8 @@ from services.shared import attributes as attrs
 from tests.dbutil import counts
 
 
-def server_spans(service, path):
-    return [s for s in service.finished_spans()
-            if s.kind.name == "SERVER" and s.attributes.get("http.route", s.attributes.get("url.path")) == path]
+def server_spans(service, path, count=1):
+    return service.wait_spans(lambda s: s.kind.name == "SERVER" and s.attributes.get("http.route") == path, count)
 
 
 @pytest.fixture
@@ -60,7 +59,7 @@ def test_real_pool_timeout_gives_503_with_exhausted_and_failed_spans(run_service
     assert [r.json()["error"] for r in held] == ["lock_timeout"] * 2
     assert starved[0].json()["detail"].startswith(
         "Checkout is overloaded: no database connection free after 1.")
-    spans = server_spans(service, "/checkout")
+    spans = server_spans(service, "/checkout", count=5)
     exhausted = [s for s in spans if s.attributes.get(attrs.DB_POOL_EXHAUSTED)]
     assert len(exhausted) == 3
     for s in exhausted:
