@@ -1,0 +1,75 @@
+"""Settings for the load generator, read from the environment (the ConfigMap keys)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scenarios.intensity import Calibration
+
+
+class Settings(BaseSettings):
+    """The load generator has no database: only the storefront's URLs and the demo clock."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    service_name: str = Field(default="load-generator", validation_alias="OTEL_SERVICE_NAME")
+
+    product_catalog_url: str = "http://127.0.0.1:8001"
+    cart_url: str = "http://127.0.0.1:8002"
+    checkout_url: str = "http://127.0.0.1:8003"
+
+    # When set, POST /admin/* require `Authorization: Bearer <token>`.
+    admin_token: SecretStr | None = None
+
+    # Each of N replicas sends 1/N of the target rate; the index interleaves their arrivals.
+    loadgen_replicas: int = Field(default=1, ge=1, le=1000)
+    loadgen_replica_index: int = Field(default=0, ge=0, le=999)
+
+    demo_mode: Literal["off", "blackfriday"] = "off"
+    demo_start_timestamp: float | None = None
+    demo_minute_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # Auto-start overrides; by default the scenario's own duration and peak.
+    loadgen_duration_minutes: int | None = Field(default=None, ge=1, le=1440)
+    loadgen_peak_rpm: float | None = Field(default=None, gt=0, le=100_000)
+
+    # scenarios.intensity.Calibration as JSON, or a file holding it; none means quiet journeys.
+    calibration_json: str | None = None
+    calibration_file: Path | None = None
+
+    # The low steady traffic sent when no demo runs (off in tests that count journeys).
+    loadgen_baseline: bool = True
+    # Doorbuster orders rotate over the first N doorbusters; 1 = the single hottest row.
+    loadgen_doorbuster_targets: int = Field(default=1, ge=1, le=1000)
+    # Width of the price window of a catalog listing page, and the top of the price range.
+    loadgen_price_window: float = Field(default=100.0, gt=0)
+    loadgen_price_ceiling: float = Field(default=1000.0, gt=0)
+
+    loadgen_request_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    loadgen_max_connections: int = Field(default=1000, ge=1, le=100_000)
+    # How long stop-demo and shutdown wait for cancelled journeys to unwind.
+    loadgen_stop_grace_seconds: float = Field(default=5.0, gt=0, le=120)
+
+    def calibration(self) -> Calibration | None:
+        """The calibration from CALIBRATION_JSON, else CALIBRATION_FILE, else None."""
+        if self.calibration_json:
+            source, text = "CALIBRATION_JSON", self.calibration_json
+        elif self.calibration_file:
+            source = f"CALIBRATION_FILE ({self.calibration_file})"
+            try:
+                text = self.calibration_file.read_text()
+            except OSError as exc:
+                raise ValueError(f"{source} cannot be read: {exc.strerror}.") from exc
+        else:
+            return None
+        try:
+            return Calibration(**json.loads(text))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"{source} is not a calibration: expected a JSON object with products, "
+                f"catalog_capacity_qps and lock_throughput_per_s ({exc})."
+            ) from exc

@@ -1,0 +1,173 @@
+"""The demo controller: at most one demo at a time, the baseline whenever no demo runs.
+
+Start and stop are serialised by an asyncio.Lock, so concurrent admin calls cannot start two
+demos or leave the baseline running beside a demo."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from scenarios.blackfriday import SCENARIOS
+from scenarios.intensity import Calibration
+from services.load_generator.client import Clock, Storefront
+from services.load_generator.config import Settings
+from services.load_generator.journeys import JourneyPlanner, JourneyRunner
+from services.load_generator.plan import BaselineProgram, DemoProgram, Program
+from services.load_generator.scheduler import Run
+from services.load_generator.stats import RunStats
+from services.load_generator.status import demo_status
+from services.shared.logging import get_logger
+from services.shared.telemetry import Telemetry
+
+log = get_logger("loadgen.controller")
+
+
+class DemoConflict(Exception):
+    """The request contradicts the current state (a demo already runs, or none does)."""
+
+
+class DemoRejected(Exception):
+    """The request is well-formed but cannot be served (the scenario would already be over)."""
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    scenario: str
+    duration_minutes: int | None = None
+    peak_rpm: float | None = None
+    minute_seconds: float | None = None
+    start_timestamp: float | None = None
+
+
+@dataclass
+class DemoController:
+    settings: Settings
+    telemetry: Telemetry
+    client: httpx.AsyncClient
+    calibration: Calibration | None
+    clock: Clock = field(default_factory=Clock)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    demo: Run | None = None
+    baseline: Run | None = None
+    retired: list[Run] = field(default_factory=list)
+    followers: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def program(self, request: DemoRequest) -> DemoProgram:
+        scenario = SCENARIOS[request.scenario]
+        return DemoProgram(
+            scenario=scenario,
+            start=request.start_timestamp if request.start_timestamp is not None else self.clock.now(),
+            minute_seconds=request.minute_seconds or self.settings.demo_minute_seconds,
+            duration_minutes=request.duration_minutes or scenario.duration_minutes,
+            peak_rpm=request.peak_rpm or max(r for _, r in scenario.traffic.rpm_points),
+            replicas=self.settings.loadgen_replicas,
+            replica_index=self.settings.loadgen_replica_index,
+        )
+
+    def _run(self, program: Program, minute_seconds: float) -> Run:
+        stats = RunStats(minute_seconds)
+        tracer = self.telemetry.tracer("loadgen.journeys")
+        storefront = Storefront(self.client, tracer, stats, program, self.clock)
+        runner = JourneyRunner(storefront, self.settings, tracer,
+                               program.scenario.traffic.think_time_seconds)
+        planner = JourneyPlanner(self.calibration, self.settings.loadgen_replica_index)
+        return Run(program, stats, planner, runner, self.clock)
+
+    async def boot(self) -> None:
+        """Auto-start from the environment (DEMO_MODE + DEMO_START_TIMESTAMP), else the baseline."""
+        s = self.settings
+        if s.demo_mode != "off" and s.demo_start_timestamp is not None:
+            request = DemoRequest(s.demo_mode, s.loadgen_duration_minutes, s.loadgen_peak_rpm,
+                                  s.demo_minute_seconds, s.demo_start_timestamp)
+            try:
+                await self.start_demo(request)
+                return
+            except DemoRejected as exc:
+                log.info("demo_already_over", detail=str(exc))
+        elif s.demo_mode != "off":
+            log.warning("demo_not_started", detail="DEMO_MODE is set but DEMO_START_TIMESTAMP is not.")
+        async with self.lock:
+            self._start_baseline()
+
+    def _start_baseline(self) -> None:
+        if not self.settings.loadgen_baseline or self.baseline is not None:
+            return
+        scenario = next(iter(SCENARIOS.values()))
+        program = BaselineProgram(scenario, self.clock.now(), self.settings.loadgen_replicas,
+                                  self.settings.loadgen_replica_index)
+        self.baseline = self._run(program, 60.0)
+        self.baseline.start()
+        log.info("baseline_started", rpm=program.total_rpm, replicas=program.replicas)
+
+    async def _stop_baseline(self) -> None:
+        if self.baseline is not None:
+            run, self.baseline = self.baseline, None
+            await run.stop(self.settings.loadgen_stop_grace_seconds)
+
+    async def start_demo(self, request: DemoRequest) -> dict[str, Any]:
+        async with self.lock:
+            if self.demo is not None and self.demo.active:
+                raise DemoConflict(
+                    f"A '{self.demo.program.name}' demo is already running; stop it first with "
+                    "POST /admin/stop-demo.")
+            program = self.program(request)
+            now = self.clock.now()
+            if program.end <= now:
+                raise DemoRejected(
+                    f"Field 'start_timestamp' is invalid: a {program.duration_minutes}-minute demo "
+                    f"starting at {program.start:.0f} would have ended {now - program.end:.0f} s ago.")
+            await self._stop_baseline()
+            self.retired = [r for r in self.retired if r.task is not None and not r.task.done()]
+            if self.demo is not None:
+                self.retired.append(self.demo)
+            self.demo = self._run(program, program.minute_seconds)
+            run = self.demo
+            run.start().add_done_callback(lambda _task: self._follow(run))
+            log.info("demo_started", scenario=program.name, start=program.start,
+                     minute_seconds=program.minute_seconds, peak_rpm=program.peak_rpm,
+                     duration_minutes=program.duration_minutes, replicas=program.replicas,
+                     joined_minute=program.minute_of(now) if now > program.start else 0)
+            return self.status()
+
+    def _follow(self, run: Run) -> None:
+        """A demo that ends by itself hands back to the baseline (stop-demo does so itself)."""
+        if not run.stopped:
+            task = asyncio.create_task(self._resume_baseline(run))
+            self.followers.add(task)
+            task.add_done_callback(self.followers.discard)
+
+    async def _resume_baseline(self, run: Run) -> None:
+        async with self.lock:
+            if self.demo is run:
+                log.info("demo_finished", scenario=run.program.name, journeys=run.stats.journeys)
+                self._start_baseline()
+
+    async def stop_demo(self) -> dict[str, Any]:
+        async with self.lock:
+            if self.demo is None or not self.demo.active:
+                raise DemoConflict("No demo is running, so nothing was stopped"
+                                   + (" (the baseline keeps running)." if self.baseline else "."))
+            cancelled = await self.demo.stop(self.settings.loadgen_stop_grace_seconds)
+            log.info("demo_stopped", scenario=self.demo.program.name, cancelled_journeys=cancelled)
+            self._start_baseline()
+            return {"stopped": True, "cancelled_journeys": cancelled, **self.status()}
+
+    def status(self) -> dict[str, Any]:
+        return demo_status(self.demo, self.baseline, self.clock.now(), self.settings)
+
+    async def shutdown(self) -> None:
+        """Stop every run and await every task: nothing outlives the app."""
+        runs = [r for r in (self.demo, self.baseline, *self.retired) if r is not None]
+        self.baseline = None
+        self.retired = []
+        for run in runs:
+            await run.stop(self.settings.loadgen_stop_grace_seconds)
+        for task in list(self.followers):
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task

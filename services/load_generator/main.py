@@ -1,0 +1,60 @@
+"""load-generator: open-model shopper traffic against the storefront, and the demo's admin API.
+
+It has no database, so it does not use the storefront's service shell; it shares the
+telemetry and logging setup with the other services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+
+from services.load_generator.config import Settings
+from services.load_generator.controller import DemoController
+from services.load_generator.models import validation_error
+from services.load_generator.routes import router
+from services.shared.logging import configure_logging, get_logger
+from services.shared.telemetry import Telemetry, build_telemetry
+
+log = get_logger("loadgen")
+
+
+def http_client(settings: Settings) -> httpx.AsyncClient:
+    """One client for every journey, with room for every in-flight request: at 2.5 s answers
+    the generator must never wait for a connection of its own pool."""
+    limits = httpx.Limits(max_connections=settings.loadgen_max_connections,
+                          max_keepalive_connections=min(200, settings.loadgen_max_connections))
+    timeout = httpx.Timeout(settings.loadgen_request_timeout_seconds, connect=10.0)
+    return httpx.AsyncClient(limits=limits, timeout=timeout, follow_redirects=False)
+
+
+def create_app(settings: Settings | None = None, telemetry: Telemetry | None = None) -> FastAPI:
+    """The app; `settings` and `telemetry` are injected by tests, else read from the environment."""
+    settings = settings or Settings()
+    calibration = settings.calibration()  # a bad CALIBRATION_* fails at startup, not mid-demo
+    telemetry = telemetry or build_telemetry(settings.service_name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name)
+        client = http_client(settings)
+        controller = DemoController(settings, telemetry, client, calibration)
+        app.state.loadgen = controller
+        log.info("load_generator_started", replicas=settings.loadgen_replicas,
+                 demo_mode=settings.demo_mode, calibrated=calibration is not None,
+                 admin_token_set=settings.admin_token is not None)
+        try:
+            await controller.boot()
+            yield
+        finally:
+            await controller.shutdown()
+            await client.aclose()
+            telemetry.shutdown()
+
+    app = FastAPI(title="load-generator", lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.include_router(router)
+    return app

@@ -1,0 +1,92 @@
+"""One traffic program in motion: an arrival clock that launches each journey as its own task
+at its scheduled time, whatever the storefront's response times (the open model)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+from services.load_generator.client import Clock
+from services.load_generator.journeys import JourneyPlanner, JourneyRunner, JourneySpec
+from services.load_generator.plan import Arrival, Program
+from services.load_generator.stats import RunStats
+from services.shared.logging import get_logger
+
+log = get_logger("loadgen.scheduler")
+
+
+@dataclass
+class Run:
+    program: Program
+    stats: RunStats
+    planner: JourneyPlanner
+    runner: JourneyRunner
+    clock: Clock
+    joined_at: float = 0.0
+    stopped_at: float | None = None   # when stop() cut the schedule short
+    stopped: bool = False
+    scheduling_done: bool = False
+    task: asyncio.Task[None] | None = None
+    journeys: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def active(self) -> bool:
+        """Still scheduling arrivals (in-flight journeys of a finished run do not count)."""
+        return self.task is not None and not self.scheduling_done and not self.stopped
+
+    def start(self) -> asyncio.Task[None]:
+        self.joined_at = self.clock.now()
+        # A fresh context: journeys must not become children of whatever span started the run.
+        self.task = asyncio.create_task(self._schedule(), name=f"loadgen-{self.program.name}",
+                                        context=contextvars.Context())
+        return self.task
+
+    async def _schedule(self) -> None:
+        for arrival in self.program.arrivals(not_before=self.joined_at):
+            delay = arrival.at - self.clock.now()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._launch(arrival)
+        self.scheduling_done = True
+        log.info("program_scheduled", program=self.program.name, journeys=self.stats.journeys)
+        if self.journeys:
+            await asyncio.gather(*self.journeys, return_exceptions=True)
+
+    def _launch(self, arrival: Arrival) -> None:
+        spec = self.planner.plan(arrival, self.program.moment(arrival.at))
+        lag_ms = max(0.0, self.clock.now() - arrival.at) * 1000
+        self.stats.journey_started(arrival.minute, lag_ms)
+        task = asyncio.create_task(self._journey(spec), name=f"journey-{arrival.seq}")
+        self.journeys.add(task)
+        task.add_done_callback(self.journeys.discard)
+
+    async def _journey(self, spec: JourneySpec) -> None:
+        try:
+            await self.runner.run(spec)
+        except asyncio.CancelledError:
+            self.stats.cancelled_journeys += 1
+            raise
+        except Exception:
+            # A bug in one journey must not stop the schedule; it is logged with its trace.
+            log.exception("journey_crashed", journey=spec.kind, seq=spec.arrival.seq)
+
+    async def stop(self, grace_seconds: float) -> int:
+        """Stop scheduling, cancel in-flight journeys and await them up to `grace_seconds`.
+        Returns how many journeys were cancelled."""
+        if not self.stopped and not self.scheduling_done:
+            self.stopped_at = self.clock.now()
+        self.stopped = True
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.task
+        pending = set(self.journeys)
+        for task in pending:
+            task.cancel()
+        if pending:
+            _, stuck = await asyncio.wait(pending, timeout=grace_seconds)
+            if stuck:
+                log.warning("journeys_still_unwinding", count=len(stuck))
+        return len(pending)
