@@ -1,24 +1,24 @@
-"""Fixtures for the load generator: a tiny fake storefront on a real port whose latency the
-test sets (real asyncio waits: it is a test target, not the product), and the load generator
-itself under uvicorn on a real port, with its spans captured in memory."""
+"""Fixtures for the load generator: a tiny fake storefront in its own process on a real port,
+whose latency the test sets (fake_storefront.py), and the load generator itself under uvicorn
+on a real port in a thread, with its spans captured in memory."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
+import subprocess
+import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -28,14 +28,7 @@ from services.load_generator.controller import DemoController
 from services.load_generator.main import create_app
 from services.shared.telemetry import build_telemetry
 
-CATEGORIES = ["electronics/sub00", "toys/sub01", "garden/sub02"]
-DOORBUSTERS = [{"id": i, "name": f"Deal {i}", "category": "electronics/sub00", "price": "199.99",
-                "stock_quantity": 100000, "is_doorbuster": True} for i in (1, 2, 3)]
-
-
-def _product(pid: int) -> dict[str, Any]:
-    return {"id": pid, "name": f"Item {pid}", "category": "toys/sub01", "price": "10.00",
-            "stock_quantity": 50, "is_doorbuster": False}
+FAKE = Path(__file__).with_name("fake_storefront.py")
 
 
 def free_port() -> int:
@@ -58,72 +51,58 @@ class Seen:
 
 @dataclass
 class FakeStorefront:
+    """Handle on the fake storefront process: set its behaviour, read what it received."""
+
     url: str
-    latency: float = 0.0
-    checkout_status: int = 201
-    seen: list[Seen] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def set(self, **control: Any) -> None:
+        httpx.post(f"{self.url}/_fake/control", json=control, timeout=10).raise_for_status()
+
+    @property
+    def latency(self) -> float:
+        raise AttributeError("write-only")
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.set(latency=seconds)
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[Seen]:
-        with self.lock:
-            return [s for s in self.seen if (method is None or s.method == method)
-                    and (path is None or s.path == path)]
+        seen = [Seen(**r) for r in httpx.get(f"{self.url}/_fake/seen", timeout=30).json()]
+        return [s for s in seen if (method is None or s.method == method)
+                and (path is None or s.path == path)]
 
     def listings(self) -> list[Seen]:
         return self.requests("GET", "/products")
 
 
-def fake_app(state: FakeStorefront) -> FastAPI:
-    app = FastAPI()
+@pytest.fixture(scope="session")
+def fake_storefront_process() -> Iterator[str]:
+    """The fake storefront in its own process (its own GIL), shared by the session."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(FAKE), str(port)])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/_fake/seen", timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the fake storefront did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
-    @app.middleware("http")
-    async def record_and_wait(request: Request, call_next: Any) -> Response:
-        raw = await request.body()
-        body = None
-        if raw:
-            import json
-            body = json.loads(raw)
-        with state.lock:
-            state.seen.append(Seen(time.time(), request.method, request.url.path,
-                                   dict(request.query_params), dict(request.headers), body))
-        await asyncio.sleep(state.latency)  # the fake's set latency: a real asyncio wait
-        return await call_next(request)  # type: ignore[no-any-return]
 
-    @app.get("/categories")
-    async def categories() -> list[str]:
-        return CATEGORIES
-
-    @app.get("/products")
-    async def products(category: str) -> dict[str, Any]:
-        return {"category": category, "count": 2, "products": [_product(11), _product(12)]}
-
-    @app.get("/products/doorbusters")
-    async def doorbusters() -> list[dict[str, Any]]:
-        return DOORBUSTERS
-
-    @app.get("/products/{pid}")
-    async def product(pid: int) -> dict[str, Any]:
-        return {**_product(pid), "description": "fake"}
-
-    @app.post("/carts", status_code=201)
-    async def create_cart() -> dict[str, Any]:
-        return {"cart_id": str(uuid.uuid4()), "items": [], "total": "0"}
-
-    @app.post("/carts/{cart_id}/items")
-    @app.get("/carts/{cart_id}")
-    async def cart(cart_id: str) -> dict[str, Any]:
-        return {"cart_id": cart_id, "items": [{"product_id": 11, "name": "Item 11",
-                                               "price": "10.00", "quantity": 1}], "total": "10.00"}
-
-    @app.post("/checkout")
-    async def checkout() -> JSONResponse:
-        if state.checkout_status >= 300:
-            return JSONResponse(status_code=state.checkout_status, content={"error": "fake"})
-        return JSONResponse(status_code=201, content={"order_id": 1, "customer_id": "x",
-                                                      "total": "10.00", "lines": [],
-                                                      "low_stock_skus": 0})
-
-    return app
+@pytest.fixture
+def storefront(fake_storefront_process: str) -> FakeStorefront:
+    """The fake storefront, reset: no latency, checkouts succeed, nothing recorded."""
+    fake = FakeStorefront(fake_storefront_process)
+    fake.set(reset=True, latency=0.0, checkout_status=201)
+    return fake
 
 
 @contextmanager
@@ -146,14 +125,6 @@ def serve(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         assert not thread.is_alive(), "the server did not shut down"
-
-
-@pytest.fixture
-def storefront() -> Iterator[FakeStorefront]:
-    state = FakeStorefront(url="")
-    with serve(fake_app(state)) as url:
-        state.url = url
-        yield state
 
 
 @dataclass
@@ -212,7 +183,7 @@ def start_loadgen(storefront: FakeStorefront) -> Iterator[LoadGenFactory]:
         assert not controller.followers, "a follower task leaked"
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.25) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
