@@ -1,0 +1,52 @@
+"""The Pulumi program: read the config once, build the components, export the status.
+
+`pulumi up` deploys the healthy baseline; `pulumi up -c scenario=blackfriday` stages the
+outage; `pulumi config rm scenario && pulumi up` restores it (see README, Kubernetes)."""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.components.collector import CollectorArgs, OtelCollector
+from infra.components.namespace import Namespace
+from infra.components.postgres import DB_NAME, DB_USER, Postgres, PostgresArgs
+from infra.components.scenario import ScenarioArgs, ScenarioSwitch
+from infra.components.seed import CatalogSeed, CatalogSeedArgs
+from infra.components.storefront import Storefront, StorefrontArgs
+from infra.config import load_config
+from infra.outputs import service_config, watch_commands
+from scenarios.plan import timeline
+
+cfg = load_config()
+ns = Namespace("namespace", cfg.namespace)
+postgres = Postgres("postgres", PostgresArgs(ns.name, cfg.postgres_image, cfg.postgres_storage))
+db_env = {"DB_HOST": postgres.host, "DB_PORT": str(postgres.port), "DB_NAME": DB_NAME,
+          "DB_USER": DB_USER}
+seed = CatalogSeed("catalog-seed", CatalogSeedArgs(
+    ns.name, cfg.image, cfg.image_pull_policy, cfg.catalog_products, db_env,
+    postgres.password_secret_name), opts=pulumi.ResourceOptions(depends_on=[postgres]))
+collector = OtelCollector("otel-collector", CollectorArgs(
+    ns.name, cfg.collector_image, cfg.exporter.kind, cfg.exporter.otlp_endpoint,
+    cfg.exporter.coralogix_domain, cfg.exporter.credential))
+
+switch = None
+if cfg.scenario is not None:
+    switch = ScenarioSwitch(cfg.scenario.name, ScenarioArgs(
+        cfg.scenario, cfg.namespace, "postgres", "postgres", DB_USER, DB_NAME,
+        cfg.kube_context, cfg.demo_run),
+        opts=pulumi.ResourceOptions(depends_on=[seed]))
+start = switch.start_timestamp if switch else None
+
+Storefront("storefront", StorefrontArgs(
+    ns.name, cfg.image, cfg.image_pull_policy,
+    service_config(cfg, db_env, collector.otlp_http_endpoint, start),
+    postgres.password_secret_name, cfg.loadgen_replicas, cfg.calibration_json),
+    opts=pulumi.ResourceOptions(depends_on=[seed.job]))
+
+pulumi.export("scenario", cfg.scenario.name if cfg.scenario else "baseline")
+pulumi.export("namespace", ns.name)
+pulumi.export("demoStartTimestamp", start)
+pulumi.export("timeline", start.apply(lambda ts: timeline(
+    cfg.scenario, ts, cfg.demo_minute_seconds)) if start and cfg.scenario else None)
+pulumi.export("droppedIndexes", list(cfg.scenario.dropped_indexes) if cfg.scenario else [])
+pulumi.export("watch", watch_commands(cfg))

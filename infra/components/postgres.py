@@ -1,0 +1,121 @@
+"""PostgreSQL: a StatefulSet with a volume, its Service, a generated password kept in a Secret,
+and a NetworkPolicy that admits only the storefront services (and the seed Job)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from infra import k8s as spec
+from infra.options import child_options
+
+NAME = "postgres"
+PORT = 5432
+DB_NAME = "ecommerce"
+DB_USER = "ecommerce_user"
+UID = 70  # the postgres user of the alpine image
+# Each service's pool may grow to 100 connections in the baseline (3 services): leave room
+# for them, the seed Job and a DBA's psql, so the baseline never sees "too many clients".
+MAX_CONNECTIONS = 320
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    namespace: pulumi.Input[str]
+    image: str
+    storage: str
+
+
+class Postgres(pulumi.ComponentResource):
+    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("bfdemo:k8s:Postgres", name, None, opts)
+        child = child_options(self, opts)
+        password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
+        self.secret = k8s.core.v1.Secret(
+            f"{name}-credentials",
+            metadata={"name": "postgres-credentials", "namespace": args.namespace},
+            string_data={"password": pulumi.Output.secret(password.result)},
+            opts=child,
+        )
+        self.service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata={"name": NAME, "namespace": args.namespace, "labels": spec.labels(NAME)},
+            spec={"selector": spec.selector(NAME), "cluster_ip": "None",
+                  "ports": [{"name": "postgres", "port": PORT, "target_port": PORT}]},
+            opts=child,
+        )
+        self.statefulset = k8s.apps.v1.StatefulSet(
+            f"{name}-statefulset",
+            metadata={"name": NAME, "namespace": args.namespace, "labels": spec.labels(NAME)},
+            spec=self._statefulset_spec(args),
+            opts=child_options(self, opts, depends_on=[self.service, self.secret]),
+        )
+        self.policy = k8s.networking.v1.NetworkPolicy(
+            f"{name}-clients-only",
+            metadata={"name": "postgres-clients-only", "namespace": args.namespace},
+            spec={
+                "pod_selector": {"match_labels": spec.selector(NAME)},
+                "policy_types": ["Ingress"],
+                "ingress": [{
+                    "from": [{"pod_selector": {"match_labels": {spec.DB_CLIENT_LABEL: "true"}}}],
+                    "ports": [{"protocol": "TCP", "port": PORT}],
+                }],
+            },
+            opts=child,
+        )
+        self.host = NAME
+        self.port = PORT
+        self.password_secret_name: pulumi.Output[str] = self.secret.metadata.apply(
+            lambda m: m.name)
+        self.statefulset_name: pulumi.Output[str] = self.statefulset.metadata.apply(
+            lambda m: m.name)
+        self.register_outputs({"host": self.host, "statefulset": self.statefulset_name})
+
+    def _statefulset_spec(self, args: PostgresArgs) -> spec.Spec:
+        ready = ["pg_isready", "-h", "127.0.0.1", "-U", DB_USER, "-d", DB_NAME]
+        container = {
+            "name": NAME,
+            "image": args.image,
+            "args": ["-c", f"max_connections={MAX_CONNECTIONS}", "-c", "shared_buffers=128MB"],
+            "ports": [{"name": "postgres", "container_port": PORT}],
+            "env": [
+                {"name": "POSTGRES_USER", "value": DB_USER},
+                {"name": "POSTGRES_DB", "value": DB_NAME},
+                # A subdirectory: the volume's root may hold lost+found, which initdb refuses.
+                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+                {"name": "POSTGRES_PASSWORD", "value_from": {"secret_key_ref": {
+                    "name": "postgres-credentials", "key": "password"}}},
+            ],
+            "resources": spec.resources("250m", "384Mi", "1", "1Gi"),
+            # Readiness over TCP: during initdb the entrypoint's temporary server listens on
+            # the socket only, and clients must not be sent to it.
+            "readiness_probe": spec.exec_probe(ready, period=5, failures=3, delay=5),
+            "liveness_probe": spec.exec_probe(ready, period=10, failures=6, delay=60),
+            "security_context": spec.container_security(UID),
+            "volume_mounts": [
+                {"name": "data", "mount_path": "/var/lib/postgresql/data"},
+                {"name": "run", "mount_path": "/var/run/postgresql"},
+                {"name": "tmp", "mount_path": "/tmp"},
+            ],
+        }
+        return {
+            "service_name": NAME,
+            "replicas": 1,
+            "selector": {"match_labels": spec.selector(NAME)},
+            "template": {
+                "metadata": {"labels": spec.labels(NAME)},
+                "spec": {
+                    "security_context": spec.pod_security(UID, fs_group=UID),
+                    "containers": [container],
+                    "volumes": [spec.tmp_volume("run", "16Mi"), spec.tmp_volume()],
+                },
+            },
+            "volume_claim_templates": [{
+                "metadata": {"name": "data"},
+                "spec": {"access_modes": ["ReadWriteOnce"],
+                         "resources": {"requests": {"storage": args.storage}}},
+            }],
+        }

@@ -1,0 +1,94 @@
+"""The scenario's two local commands: one breaks the database, one stamps the demo clock.
+
+The break is a pulumi_command local.Command whose `create` runs the scenario's break.sql in
+the PostgreSQL pod and whose `delete` runs restore.sql. Both scripts, SQL included, are stored
+in Pulumi's state, so removing the scenario or `pulumi destroy` runs the restore from state,
+even on another machine after the one that applied the scenario crashed."""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_command import local
+
+from infra.options import child_options
+from scenarios.model import Scenario
+
+HEREDOC = "BFDEMO_SQL"
+
+
+@dataclass(frozen=True)
+class ScenarioArgs:
+    scenario: Scenario
+    namespace: str
+    statefulset: str
+    container: str
+    db_user: str
+    db_name: str
+    kube_context: str
+    # Part of the clock's triggers: bumping it re-stamps the start without touching the DB.
+    demo_run: str
+
+
+def kubectl(args: ScenarioArgs) -> str:
+    context = f" --context {shlex.quote(args.kube_context)}" if args.kube_context else ""
+    return f"kubectl{context} -n {shlex.quote(args.namespace)}"
+
+
+def sql_script(args: ScenarioArgs, sql: str, *, missing_ok: bool) -> str:
+    """A shell script that pipes `sql` into psql in the PostgreSQL pod, on stdin.
+
+    The SQL is inlined as a quoted heredoc (no shell expansion) rather than read from a path,
+    so the script in Pulumi's state is self-contained. psql runs without -1: restore.sql uses
+    CREATE INDEX CONCURRENTLY, which cannot run inside a transaction."""
+    if HEREDOC in sql:
+        raise ValueError(f"the SQL must not contain the heredoc delimiter {HEREDOC}")
+    kc = kubectl(args)
+    target = f"statefulset/{args.statefulset}"
+    guard = ""
+    if missing_ok:
+        # On `pulumi destroy` the database may already be gone, and then there is nothing to
+        # restore. --ignore-not-found prints nothing for a missing StatefulSet but still fails
+        # (and so fails the delete) when the cluster cannot be reached.
+        guard = (f"found=$({kc} get {target} --ignore-not-found -o name)\n"
+                 f'if [ -z "$found" ]; then echo "{target} is gone; nothing to restore"; '
+                 "exit 0; fi\n")
+    psql = (f"{kc} exec -i {target} -c {shlex.quote(args.container)} -- "
+            f"psql -X -v ON_ERROR_STOP=1 -U {shlex.quote(args.db_user)} "
+            f"-d {shlex.quote(args.db_name)}")
+    return f"set -eu\n{guard}{psql} <<'{HEREDOC}'\n{sql.rstrip()}\n{HEREDOC}\n"
+
+
+def sql_digest(*texts: str) -> str:
+    return hashlib.sha256("\0".join(texts).encode()).hexdigest()
+
+
+class ScenarioSwitch(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ScenarioArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("bfdemo:scenario:ScenarioSwitch", name, None, opts)
+        break_sql = args.scenario.break_sql.read_text()
+        restore_sql = args.scenario.restore_sql.read_text()
+        self.break_database = local.Command(
+            f"{name}-break-database",
+            create=sql_script(args, break_sql, missing_ok=False),
+            delete=sql_script(args, restore_sql, missing_ok=True),
+            # A changed break.sql or restore.sql replaces the command: restore with the old
+            # state's script, then break with the new one.
+            triggers=[sql_digest(break_sql, restore_sql)],
+            # Delete first: the default create-before-delete order would break, then restore.
+            opts=child_options(self, opts, delete_before_replace=True),
+        )
+        # The start of the demo clock, stored in state as the command's stdout: stable across
+        # later `pulumi up`s until the scenario (or demoRun) changes. Taken after the break.
+        self.clock = local.Command(
+            f"{name}-demo-clock",
+            create="date -u +%s",
+            triggers=[args.scenario.name, args.demo_run],
+            opts=child_options(self, opts, depends_on=[self.break_database]),
+        )
+        self.start_timestamp: pulumi.Output[int] = self.clock.stdout.apply(
+            lambda out: int(out.strip()))
+        self.register_outputs({"startTimestamp": self.start_timestamp})

@@ -1,0 +1,72 @@
+"""The seed Job: applies sql/schema.sql and loads the catalog (`python -m scenarios.seed`).
+
+Idempotent by design of scenarios.seed (the schema is IF NOT EXISTS, only an empty catalog is
+seeded), so a retried pod or a replaced Job is harmless. Its env is written literally rather
+than taken from the services' ConfigMap: that ConfigMap changes with the scenario, and a Job's
+pod template is immutable, so referencing it would replace (and re-run) the Job on every
+scenario switch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from infra import k8s as spec
+from infra.options import child_options
+
+NAME = "catalog-seed"
+UID = 10001
+
+
+@dataclass(frozen=True)
+class CatalogSeedArgs:
+    namespace: pulumi.Input[str]
+    image: str
+    image_pull_policy: str
+    products: int
+    db_env: dict[str, str]
+    password_secret: pulumi.Input[str]
+
+
+class CatalogSeed(pulumi.ComponentResource):
+    def __init__(self, name: str, args: CatalogSeedArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("bfdemo:k8s:CatalogSeed", name, None, opts)
+        env = [{"name": k, "value": v} for k, v in sorted(args.db_env.items())]
+        env.append({"name": "DB_PASSWORD", "value_from": {"secret_key_ref": {
+            "name": args.password_secret, "key": "password"}}})
+        container = {
+            "name": NAME,
+            "image": args.image,
+            "image_pull_policy": args.image_pull_policy,
+            "command": ["python", "-m", "scenarios.seed", "--products", str(args.products)],
+            "env": env,
+            # The work happens in PostgreSQL; the client only streams one statement.
+            "resources": spec.resources("200m", "256Mi", "1", "512Mi"),
+            "security_context": spec.container_security(UID),
+            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
+        }
+        # Auto-named: a changed image or product count replaces the Job, and Pulumi waits for
+        # the new one to complete before the services (and the scenario) go on.
+        self.job = k8s.batch.v1.Job(
+            name,
+            metadata={"namespace": args.namespace, "labels": spec.labels(NAME, db_client=True)},
+            spec={
+                # Retries cover PostgreSQL still starting when the first pod runs.
+                "backoff_limit": 6,
+                "active_deadline_seconds": 1800,
+                "template": {
+                    "metadata": {"labels": spec.labels(NAME, db_client=True)},
+                    "spec": {
+                        "restart_policy": "Never",
+                        "security_context": spec.pod_security(UID),
+                        "containers": [container],
+                        "volumes": [spec.tmp_volume()],
+                    },
+                },
+            },
+            opts=child_options(self, opts),
+        )
+        self.register_outputs({"job": self.job.metadata.apply(lambda m: m.name)})

@@ -1,0 +1,150 @@
+"""The stack's configuration, read once into a typed object that the components consume.
+
+Pulumi.yaml declares every key with its type, default and description. The defaults are read
+from that file, so each is written once; under unit-test mocks the engine does not inject
+them, and this way the program behaves the same there as under `pulumi up`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from scenarios.blackfriday import get_scenario
+from scenarios.intensity import Calibration
+from scenarios.model import Scenario
+
+PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+EXPORTERS = ("debug", "otlp", "coralogix")
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+
+
+class ConfigError(pulumi.RunError):
+    """A config value the program cannot run with. RunError makes Pulumi print the message
+    alone, without a Python traceback, and fail the preview."""
+
+
+@cache
+def schema() -> dict[str, dict[str, Any]]:
+    return dict(yaml.safe_load(PROJECT_FILE.read_text())["config"])
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    kind: str
+    otlp_endpoint: str
+    coralogix_domain: str
+    # The Coralogix private key, or the OTLP headers as a JSON object; always a secret Output.
+    credential: pulumi.Output[str] | None
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    namespace: str
+    scenario: Scenario | None
+    demo_minute_seconds: int
+    demo_run: str
+    image: str
+    image_pull_policy: str
+    postgres_image: str
+    postgres_storage: str
+    catalog_products: int
+    calibration_json: str
+    loadgen_replicas: int
+    collector_image: str
+    exporter: ExporterConfig
+    # The kubectl context of the scenario commands: the same one the Kubernetes provider uses.
+    kube_context: str
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self._cfg = pulumi.Config()
+
+    def text(self, key: str) -> str:
+        value = self._cfg.get(key)
+        return str(schema()[key]["default"]) if value is None else value
+
+    def integer(self, key: str, minimum: int) -> int:
+        raw = self.text(key)
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"config key '{key}' must be an integer, got '{raw}'") from None
+        if value < minimum:
+            raise ConfigError(f"config key '{key}' must be at least {minimum}, got {value}")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(key)
+        if value not in allowed:
+            raise ConfigError(
+                f"config key '{key}' is '{value}'; allowed values: {', '.join(allowed)}"
+            )
+        return value
+
+    def secret(self, key: str) -> pulumi.Output[str] | None:
+        return self._cfg.get_secret(key) if self._cfg.get(key) else None
+
+
+def _scenario(name: str) -> Scenario | None:
+    if not name:
+        return None
+    try:
+        return get_scenario(name)
+    except KeyError as err:
+        raise ConfigError(
+            f"config key 'scenario': {err.args[0]} (or leave it unset for the baseline)"
+        ) from None
+
+
+def _calibration(raw: str) -> str:
+    if not raw:
+        return ""
+    try:
+        Calibration(**json.loads(raw))
+    except (ValueError, TypeError) as err:
+        raise ConfigError(
+            f"config key 'calibration' must be the JSON `bfdemo calibrate` writes: {err}"
+        ) from None
+    return raw
+
+
+def _exporter(r: _Reader) -> ExporterConfig:
+    kind = r.choice("exporter", EXPORTERS)
+    credential = None
+    if kind == "coralogix":
+        credential = r.secret("coralogixPrivateKey")
+        if credential is None:
+            raise ConfigError("exporter 'coralogix' needs the secret config key "
+                              "'coralogixPrivateKey' (pulumi config set --secret)")
+    if kind == "otlp":
+        if not r.text("otlpEndpoint"):
+            raise ConfigError("exporter 'otlp' needs config key 'otlpEndpoint'")
+        credential = r.secret("otlpHeaders")
+    return ExporterConfig(kind, r.text("otlpEndpoint"), r.text("coralogixDomain"), credential)
+
+
+def load_config() -> StackConfig:
+    r = _Reader()
+    return StackConfig(
+        namespace=r.text("namespace"),
+        scenario=_scenario(r.text("scenario")),
+        demo_minute_seconds=r.integer("demoMinuteSeconds", 1),
+        demo_run=r.text("demoRun"),
+        image=r.text("image"),
+        image_pull_policy=r.choice("imagePullPolicy", PULL_POLICIES),
+        postgres_image=r.text("postgresImage"),
+        postgres_storage=r.text("postgresStorage"),
+        catalog_products=r.integer("catalogProducts", 10),
+        calibration_json=_calibration(r.text("calibration")),
+        loadgen_replicas=r.integer("loadgenReplicas", 1),
+        collector_image=r.text("collectorImage"),
+        exporter=_exporter(r),
+        kube_context=pulumi.Config("kubernetes").get("context") or "",
+    )

@@ -1,0 +1,81 @@
+"""Small builders for the Kubernetes specs every component repeats: labels, the restricted
+Pod Security settings, resources and probes. Plain dicts (the SDK maps snake_case keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PART_OF = "bfdemo"
+# Pods carrying this label may reach PostgreSQL (see the NetworkPolicy in postgres.py).
+DB_CLIENT_LABEL = "bfdemo.io/db-client"
+
+Spec = dict[str, Any]
+
+
+def labels(name: str, *, db_client: bool = False) -> dict[str, str]:
+    result = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF}
+    if db_client:
+        result[DB_CLIENT_LABEL] = "true"
+    return result
+
+
+def selector(name: str) -> dict[str, str]:
+    # Selectors are immutable on Deployments and StatefulSets: keep them to the one stable label.
+    return {"app.kubernetes.io/name": name}
+
+
+def pod_security(uid: int, *, fs_group: int | None = None) -> Spec:
+    """Pod-level settings the restricted profile requires (non-root, RuntimeDefault seccomp)."""
+    spec: Spec = {
+        "run_as_non_root": True,
+        "run_as_user": uid,
+        "run_as_group": uid,
+        "seccomp_profile": {"type": "RuntimeDefault"},
+    }
+    if fs_group is not None:
+        spec["fs_group"] = fs_group
+    return spec
+
+
+def container_security(uid: int) -> Spec:
+    """Container-level restricted settings; the root filesystem is read-only everywhere, with
+    emptyDir mounts where a process must write (/tmp, the PostgreSQL socket directory)."""
+    return {
+        "allow_privilege_escalation": False,
+        "read_only_root_filesystem": True,
+        "run_as_non_root": True,
+        "run_as_user": uid,
+        "capabilities": {"drop": ["ALL"]},
+        "seccomp_profile": {"type": "RuntimeDefault"},
+    }
+
+
+def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> Spec:
+    return {
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }
+
+
+def http_probe(path: str, port: int, *, period: int, failures: int, delay: int = 0) -> Spec:
+    return {
+        "http_get": {"path": path, "port": port},
+        "initial_delay_seconds": delay,
+        "period_seconds": period,
+        "timeout_seconds": 2,
+        "failure_threshold": failures,
+    }
+
+
+def exec_probe(command: list[str], *, period: int, failures: int, delay: int = 0) -> Spec:
+    return {
+        "exec": {"command": command},
+        "initial_delay_seconds": delay,
+        "period_seconds": period,
+        "timeout_seconds": 5,
+        "failure_threshold": failures,
+    }
+
+
+def tmp_volume(name: str = "tmp", size: str = "64Mi") -> Spec:
+    return {"name": name, "empty_dir": {"size_limit": size}}

@@ -1,0 +1,53 @@
+"""Values the program derives from the config: the services' ConfigMap data and the
+presenter's `watch` commands. Pure functions, so the tests can read them directly."""
+
+from __future__ import annotations
+
+import shlex
+
+import pulumi
+
+from infra.config import StackConfig
+
+
+def service_config(cfg: StackConfig, db_env: dict[str, str], otlp_endpoint: str,
+                   start: pulumi.Output[int] | None) -> pulumi.Output[dict[str, str]]:
+    """The services' ConfigMap: DB_* (no password), the scenario's values, the demo clock and
+    the collector endpoint. DEMO_START_TIMESTAMP is set only while a scenario is active: the
+    services treat its absence as 'no demo clock'."""
+    from scenarios.blackfriday import SCENARIOS
+
+    # Every key any scenario changes is written, at its baseline value unless the active
+    # scenario sets it: leaving a scenario resets all of its keys.
+    values = {k: v for s in SCENARIOS.values()
+              for k, v in s.config_values(scenario_active=False).items()}
+    if cfg.scenario is not None:
+        values.update(cfg.scenario.config_values(scenario_active=True))
+    data = {
+        **db_env,
+        **values,
+        "DEMO_MINUTE_SECONDS": str(cfg.demo_minute_seconds),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+    }
+    if start is None:
+        return pulumi.Output.from_input(data)
+    return start.apply(lambda ts: {**data, "DEMO_START_TIMESTAMP": str(ts)})
+
+
+def watch_commands(cfg: StackConfig) -> dict[str, str]:
+    """How the presenter follows the demo. Commands only: no token or key is printed."""
+    kc = "kubectl"
+    if cfg.kube_context:
+        kc += f" --context {shlex.quote(cfg.kube_context)}"
+    kc += f" -n {shlex.quote(cfg.namespace)}"
+    return {
+        "demoStatus": (f"{kc} port-forward svc/load-generator 8010:8010 & "
+                       "sleep 2; curl -s localhost:8010/admin/demo-status"),
+        "collector": f"{kc} logs -f deploy/otel-collector",
+        "pods": f"{kc} get pods -w",
+        "indexes": (f"{kc} exec statefulset/postgres -c postgres -- "
+                    "psql -U ecommerce_user -d ecommerce -c '\\di products*'"),
+        "plan": "python -m scenarios.plan " + (cfg.scenario.name if cfg.scenario
+                                               else "blackfriday"),
+    }

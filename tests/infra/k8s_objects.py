@@ -1,0 +1,51 @@
+"""Helpers to read the rendered Kubernetes objects of a mocked run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.infra.conftest import Registered, Run
+
+WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet",
+             "kubernetes:batch/v1:Job")
+
+
+def manifest(r: Registered) -> dict[str, Any]:
+    """The object as the provider would send it: inputs, plus the auto-generated name."""
+    body = _ints(dict(r.inputs))
+    body["metadata"] = {**body.get("metadata", {}), "name": r.state["metadata"]["name"]}
+    return body
+
+
+def _ints(value: Any) -> Any:
+    # The mock monitor turns every number into a float; the schemas want integers.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
+def pod_specs(run: Run) -> list[tuple[Registered, dict[str, Any], int]]:
+    """(workload, pod spec, replicas) for every workload of the run."""
+    found = []
+    for typ in WORKLOADS:
+        for r in run.of_type(typ):
+            spec = manifest(r)["spec"]
+            found.append((r, spec["template"]["spec"], int(spec.get("replicas", 1))))
+    return found
+
+
+def config_map_data(run: Run, prefix: str) -> dict[str, str]:
+    [cm] = [r for r in run.of_type("kubernetes:core/v1:ConfigMap") if r.name == prefix]
+    return dict(cm.inputs["data"])
+
+
+def deployment(run: Run, name: str) -> dict[str, Any]:
+    return manifest(run.named("kubernetes:apps/v1:Deployment", f"{name}-deployment"))
+
+
+def container(run: Run, name: str) -> dict[str, Any]:
+    return deployment(run, name)["spec"]["template"]["spec"]["containers"][0]
