@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     calibration_json: str | None = None
     calibration_file: Path | None = None
 
+    # Overrides the plan's think time between a shopper's steps (tests shorten it).
+    loadgen_think_time_seconds: float | None = Field(default=None, ge=0, le=600)
+
     # The low steady traffic sent when no demo runs (off in tests that count journeys).
     loadgen_baseline: bool = True
     # Doorbuster orders rotate over the first N doorbusters; 1 = the single hottest row.

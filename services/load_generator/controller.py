@@ -73,8 +73,10 @@ class DemoController:
         stats = RunStats(minute_seconds)
         tracer = self.telemetry.tracer("loadgen.journeys")
         storefront = Storefront(self.client, tracer, stats, program, self.clock)
-        runner = JourneyRunner(storefront, self.settings, tracer,
-                               program.scenario.traffic.think_time_seconds)
+        think = self.settings.loadgen_think_time_seconds
+        if think is None:
+            think = program.scenario.traffic.think_time_seconds
+        runner = JourneyRunner(storefront, self.settings, tracer, think)
         planner = JourneyPlanner(self.calibration, self.settings.loadgen_replica_index)
         return Run(program, stats, planner, runner, self.clock)
 
@@ -120,14 +122,16 @@ class DemoController:
             if program.end <= now:
                 raise DemoRejected(
                     f"Field 'start_timestamp' is invalid: a {program.duration_minutes}-minute demo "
-                    f"starting at {program.start:.0f} would have ended {now - program.end:.0f} s ago.")
+                    f"starting at {program.start:.0f} would have ended {now - program.end:.0f} s ago; "
+                    f"allowed values: a Unix time after {now - (program.end - program.start):.0f}.")
             await self._stop_baseline()
             self.retired = [r for r in self.retired if r.task is not None and not r.task.done()]
             if self.demo is not None:
                 self.retired.append(self.demo)
             self.demo = self._run(program, program.minute_seconds)
             run = self.demo
-            run.start().add_done_callback(lambda _task: self._follow(run))
+            run.on_scheduled = lambda: self._follow(run)
+            run.start()
             log.info("demo_started", scenario=program.name, start=program.start,
                      minute_seconds=program.minute_seconds, peak_rpm=program.peak_rpm,
                      duration_minutes=program.duration_minutes, replicas=program.replicas,
@@ -135,7 +139,8 @@ class DemoController:
             return self.status()
 
     def _follow(self, run: Run) -> None:
-        """A demo that ends by itself hands back to the baseline (stop-demo does so itself)."""
+        """A demo whose schedule ends hands back to the baseline at once, while its last
+        journeys finish (stop-demo hands back by itself)."""
         if not run.stopped:
             task = asyncio.create_task(self._resume_baseline(run))
             self.followers.add(task)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -30,6 +31,8 @@ class Run:
     scheduling_done: bool = False
     task: asyncio.Task[None] | None = None
     journeys: set[asyncio.Task[None]] = field(default_factory=set)
+    # Called once the last arrival has been launched (not when the run is stopped).
+    on_scheduled: Callable[[], None] | None = None
 
     @property
     def active(self) -> bool:
@@ -51,6 +54,8 @@ class Run:
             self._launch(arrival)
         self.scheduling_done = True
         log.info("program_scheduled", program=self.program.name, journeys=self.stats.journeys)
+        if self.on_scheduled is not None:
+            self.on_scheduled()
         if self.journeys:
             await asyncio.gather(*self.journeys, return_exceptions=True)
 

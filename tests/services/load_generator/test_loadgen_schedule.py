@@ -62,6 +62,8 @@ def test_schedule_holds_when_every_answer_takes_2_5_seconds(
         # Latency from the intended start: never below the storefront's 2.5 s.
         assert record["catalog_p95_ms"] >= 2500
     assert abs(sum(seen[m] for m in range(10, 15)) - 100) <= 3
+    print("schedule at 2.5 s answers: journeys per 2-s minute as the storefront saw them",
+          {m: seen[m] for m in range(10, 15)}, "max lag ms", status["max_schedule_lag_ms"])
     # In flight at once: far more journeys than a closed loop of the same rate would keep.
     assert status["max_schedule_lag_ms"] < 500
 
