@@ -32,7 +32,7 @@ class ServiceSettings(BaseSettings):
     # Requests allowed to queue for a connection; beyond that they fail at once.
     db_max_waiting: int = Field(default=100, ge=0, le=10000)
     # Upper bound on a checkout's wait for a product row lock, so waits end as failures.
-    checkout_lock_timeout_ms: int = Field(default=5000, ge=1, le=600000)
+    checkout_lock_timeout_ms: int = Field(default=30000, ge=1, le=600000)
 
     demo_mode: Literal["off", "blackfriday"] = "off"
     demo_start_timestamp: float | None = None

@@ -1,0 +1,152 @@
+"""Calibration: measure this machine's capacity, then size the catalog and the traffic from it.
+
+1. Catalog size: the listing's latency with the indexes gone and the scenario's pool of
+   connections all scanning at once is measured on a probe catalog; the catalog is sized so
+   that it reaches `target_listing_s` (the seed's 2500 ms queries). Scan cost is linear in rows.
+2. Catalog capacity: listings per second the services complete, indexes gone, scenario pool.
+3. Lock throughput: doorbuster checkouts per second one hot row lets through while the
+   catalog is overloaded as in the scenario. The rush is sized from it."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import psycopg
+
+from scenarios.apply import break_database, restore_database
+from scenarios.intensity import Calibration
+from scenarios.localpg import LocalPostgres
+from scenarios.model import Scenario
+from scenarios.seed import seed_catalog
+from scenarios.stack import LocalStack
+
+LISTING_SQL = ("SELECT id FROM products WHERE category = %s AND price BETWEEN %s AND %s "
+               "ORDER BY price LIMIT 20")
+
+
+@dataclass(frozen=True)
+class Sizing:
+    probe_products: int
+    listing_s_at_pool: float
+    products: int
+
+
+def listing_latency_at_concurrency(conninfo: str, concurrency: int, seconds: float) -> float:
+    """Median latency of the listing query with `concurrency` sessions scanning together."""
+    samples: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker(i: int) -> None:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            k = i
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                conn.execute(LISTING_SQL, [f"toys/sub{k % 10:02d}", k % 500, k % 500 + 100]).fetchall()
+                with lock:
+                    samples.append(time.perf_counter() - started)
+                k += concurrency
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statistics.median(samples)
+
+
+def size_catalog(pg: LocalPostgres, scenario: Scenario, pool: int, target_s: float, probe: int) -> Sizing:
+    """Seed a probe catalog, measure, and reseed at the size that meets the target."""
+    have = seed_catalog(pg.conninfo(), probe, scenario.doorbusters).products
+    break_database(pg, scenario)
+    latency = listing_latency_at_concurrency(pg.conninfo(), pool, seconds=6.0)
+    products = int(min(6_000_000, max(100_000, have * target_s / latency)) // 10_000 * 10_000)
+    if abs(products - have) / have > 0.10:
+        with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
+            conn.execute("TRUNCATE products, carts, orders RESTART IDENTITY CASCADE")
+        seed_catalog(pg.conninfo(), products, scenario.doorbusters)
+    else:
+        products = have
+    return Sizing(have, latency, products)
+
+
+async def _open_loop(jobs: list[tuple[float, str, httpx.Request]], client: httpx.AsyncClient
+                     ) -> list[tuple[float, str, float, int]]:
+    """Send each request at its due time whatever the answers take; returns (due, kind, end, status)."""
+    t0 = time.monotonic()
+    results: list[tuple[float, str, float, int]] = []
+
+    async def one(due: float, kind: str, request: httpx.Request) -> None:
+        try:
+            status = (await client.send(request)).status_code
+        except httpx.HTTPError:
+            status = 599
+        results.append((due, kind, time.monotonic() - t0, status))
+
+    tasks = []
+    for due, kind, request in sorted(jobs, key=lambda j: j[0]):
+        delay = due - (time.monotonic() - t0)
+        if delay > 0:
+            await asyncio.sleep(delay)  # pacing the offered load, never the answers
+        tasks.append(asyncio.create_task(one(due, kind, request)))
+    await asyncio.gather(*tasks)
+    return results
+
+
+def _listing(base: str, categories: list[str], i: int) -> httpx.Request:
+    lo = (i * 37) % 900
+    return httpx.Request("GET", f"{base}/products", params={
+        "category": categories[i % len(categories)], "price_min": lo, "price_max": lo + 100, "limit": 20})
+
+
+def _order(base: str, product_id: int, i: int) -> httpx.Request:
+    return httpx.Request("POST", f"{base}/checkout", json={
+        "customer_id": f"calibration-{i}", "items": [{"product_id": product_id, "quantity": 1}]})
+
+
+def _rate(results: list[tuple[float, str, float, int]], kind: str, since: float, until: float) -> float:
+    done = [r for r in results if r[1] == kind and r[3] in (200, 201) and since <= r[2] < until]
+    return len(done) / (until - since)
+
+
+def measure_capacity(stack: LocalStack, guess_qps: float, doorbuster: int) -> tuple[float, float]:
+    """(catalog listings/s, doorbuster checkouts/s) at the scenario's overload."""
+    catalog, checkout = stack.url("product-catalog"), stack.url("checkout")
+    categories = httpx.get(f"{catalog}/categories", timeout=60).json()
+    overload = 1.6 * guess_qps
+    jobs = [(i / overload, "catalog", _listing(catalog, categories, i)) for i in range(int(40 * overload))]
+    # From second 14 on, a flood of orders on one hot row: its lock is the bottleneck.
+    jobs += [(14.0 + i / 25.0, "order", _order(checkout, doorbuster, i)) for i in range(int(26 * 25.0))]
+
+    async def run() -> list[tuple[float, str, float, int]]:
+        limits = httpx.Limits(max_connections=4000, max_keepalive_connections=4000)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            return await _open_loop(jobs, client)
+
+    results = asyncio.run(run())
+    return _rate(results, "catalog", 5.0, 14.0), _rate(results, "order", 24.0, 40.0)
+
+
+def calibrate(pg: LocalPostgres, stack: LocalStack, scenario: Scenario, *, target_listing_s: float = 2.5,
+              probe_products: int = 300_000) -> Calibration:
+    config = scenario.config_values(scenario_active=True)
+    pool = int(config["DB_MAX_CONNECTIONS"])
+    sizing = size_catalog(pg, scenario, pool, target_listing_s, probe_products)
+    stack.start_storefront({**config, "DEMO_MODE": "off"})
+    try:
+        catalog_qps, lock_per_s = measure_capacity(stack, pool / target_listing_s, doorbuster=1)
+    finally:
+        stack.stop_all()
+        restore_database(pg, scenario)
+    return Calibration(
+        products=sizing.products, catalog_capacity_qps=round(catalog_qps, 3),
+        lock_throughput_per_s=round(lock_per_s, 3),
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        machine=f"{platform.machine()} {platform.node()} cpus={__import__('os').cpu_count()}",
+    )

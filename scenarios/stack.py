@@ -1,0 +1,86 @@
+"""The local stack: embedded PostgreSQL plus the services as separate processes, exactly as
+they run in their containers (`python -m services <name>`), with their own pools."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from scenarios.localpg import LocalPostgres, free_port
+
+STOREFRONT = ("product-catalog", "cart", "checkout")
+URL_ENV = {"product-catalog": "PRODUCT_CATALOG_URL", "cart": "CART_URL", "checkout": "CHECKOUT_URL"}
+
+
+@dataclass
+class LocalStack:
+    workdir: Path
+    pg: LocalPostgres
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def service_env(self, config: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env.update(self.pg.env())
+        env.update(config)
+        env.update({URL_ENV[n]: self.url(n) for n in STOREFRONT if n in self.ports})
+        env.update(extra or {})
+        return env
+
+    def start(self, name: str, env: dict[str, str]) -> None:
+        self.ports[name] = free_port()
+        logs = self.workdir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / f"{name}.log", "ab") as log:
+            # Own process group: a stop reaches the worker and anything it spawned.
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "services", name, "--host", "127.0.0.1", "--port", str(self.ports[name])],
+                env={**env, "OTEL_SERVICE_NAME": name}, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, names: tuple[str, ...] | list[str], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        for name in names:
+            while True:
+                proc = self.procs[name]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.workdir}/logs/{name}.log")
+                try:
+                    if httpx.get(f"{self.url(name)}/ready", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} was not ready within {timeout:.0f} s")
+                time.sleep(0.1)
+
+    def start_storefront(self, config: dict[str, str], extra: dict[str, str] | None = None) -> None:
+        for name in STOREFRONT:
+            self.start(name, self.service_env(config, extra))
+        self.wait_ready(STOREFRONT)
+
+    def stop(self, name: str, grace: float = 10.0) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
