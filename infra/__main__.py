@@ -15,7 +15,6 @@ from infra.components.seed import CatalogSeed, CatalogSeedArgs
 from infra.components.storefront import Storefront, StorefrontArgs
 from infra.config import load_config
 from infra.outputs import service_config, watch_commands
-from scenarios.plan import timeline
 
 cfg = load_config()
 ns = Namespace("namespace", cfg.namespace)
@@ -46,7 +45,6 @@ Storefront("storefront", StorefrontArgs(
 pulumi.export("scenario", cfg.scenario.name if cfg.scenario else "baseline")
 pulumi.export("namespace", ns.name)
 pulumi.export("demoStartTimestamp", start)
-pulumi.export("timeline", start.apply(lambda ts: timeline(
-    cfg.scenario, ts, cfg.demo_minute_seconds)) if start and cfg.scenario else None)
+pulumi.export("timeline", switch.timeline(cfg.demo_minute_seconds) if switch else None)
 pulumi.export("droppedIndexes", list(cfg.scenario.dropped_indexes) if cfg.scenario else [])
 pulumi.export("watch", watch_commands(cfg))

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from infra import k8s as spec
-from infra.options import child_options
+from infra.options import as_secret, child_options
 
 NAME = "postgres"
 PORT = 5432
@@ -37,7 +37,7 @@ class Postgres(pulumi.ComponentResource):
         self.secret = k8s.core.v1.Secret(
             f"{name}-credentials",
             metadata={"name": "postgres-credentials", "namespace": args.namespace},
-            string_data={"password": pulumi.Output.secret(password.result)},
+            string_data={"password": as_secret(password.result)},
             opts=child,
         )
         self.service = k8s.core.v1.Service(

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_command import local
 
 from infra.options import child_options
 from scenarios.model import Scenario
+from scenarios.plan import timeline
 
 HEREDOC = "BFDEMO_SQL"
 
@@ -91,4 +93,9 @@ class ScenarioSwitch(pulumi.ComponentResource):
         )
         self.start_timestamp: pulumi.Output[int] = self.clock.stdout.apply(
             lambda out: int(out.strip()))
+        self.scenario = args.scenario
         self.register_outputs({"startTimestamp": self.start_timestamp})
+
+    def timeline(self, minute_seconds: float) -> pulumi.Output[dict[str, Any]]:
+        """Phases and the expected alert in UTC, from the stamped start (see scenarios.plan)."""
+        return self.start_timestamp.apply(lambda ts: timeline(self.scenario, ts, minute_seconds))

@@ -34,7 +34,7 @@ class CatalogSeed(pulumi.ComponentResource):
     def __init__(self, name: str, args: CatalogSeedArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("bfdemo:k8s:CatalogSeed", name, None, opts)
-        env = [{"name": k, "value": v} for k, v in sorted(args.db_env.items())]
+        env: list[spec.Spec] = [{"name": k, "value": v} for k, v in sorted(args.db_env.items())]
         env.append({"name": "DB_PASSWORD", "value_from": {"secret_key_ref": {
             "name": args.password_secret, "key": "password"}}})
         container = {

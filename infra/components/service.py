@@ -38,7 +38,7 @@ class Microservice(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("bfdemo:k8s:Microservice", name, None, opts)
         child = child_options(self, opts)
-        meta = {"name": args.service, "namespace": args.namespace,
+        meta: spec.Spec = {"name": args.service, "namespace": args.namespace,
                 "labels": spec.labels(args.service)}
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",

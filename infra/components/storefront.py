@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from infra.components.service import Microservice, MicroserviceArgs, SecretEnv
-from infra.options import child_options
+from infra.options import as_secret, child_options
 from services.__main__ import SERVICES
 
 LOAD_GENERATOR = "load-generator"
@@ -59,7 +59,7 @@ class Storefront(pulumi.ComponentResource):
         token = random.RandomPassword("loadgen-admin-token", length=40, special=False, opts=child)
         secret = k8s.core.v1.Secret(
             "loadgen-admin", metadata={"name": ADMIN_SECRET, "namespace": args.namespace},
-            string_data={"token": pulumi.Output.secret(token.result)}, opts=child)
+            string_data={"token": as_secret(token.result)}, opts=child)
         data = {
             **{f"{s.upper().replace('-', '_')}_URL": self.services[s].url for s in STOREFRONT},
             "LOADGEN_REPLICAS": str(args.loadgen_replicas),

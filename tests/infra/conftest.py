@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import settings
+from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -96,6 +96,17 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
+def unwrap(value: Any) -> Any:
+    """Inputs with secret values replaced by the values themselves (the wire wraps them)."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return unwrap(value["value"])
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
 def run_program(config: dict[str, str], secret_keys: tuple[str, ...] = ()) -> Run:
     settings.ROOT.set(None)  # a fresh root Stack resource for this run
     pulumi.runtime.set_all_config({f"{PROJECT}:{k}": v for k, v in config.items()},
@@ -109,7 +120,8 @@ def run_program(config: dict[str, str], secret_keys: tuple[str, ...] = ()) -> Ru
         req = monitor.requests[urn]
         resources.append(Registered(
             typ=req.type, name=req.name, urn=urn,
-            inputs=pulumi.runtime.rpc.deserialize_properties(req.object), state=dict(reg.state),
+            inputs=unwrap(rpc.deserialize_properties(req.object)),
+            state=dict(reg.state),
             delete_before_replace=req.deleteBeforeReplace, dependencies=list(req.dependencies),
             parent=req.parent))
     outputs, secret_outputs = {}, set()
