@@ -107,9 +107,13 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-def run_program(config: dict[str, str], secret_keys: tuple[str, ...] = ()) -> Run:
+def run_program(config: dict[str, str], secret_keys: tuple[str, ...] = (),
+                other_config: dict[str, str] | None = None) -> Run:
+    """Run infra/__main__.py fresh with the project `config` (and fully qualified
+    `other_config` keys, such as kubernetes:context)."""
     settings.ROOT.set(None)  # a fresh root Stack resource for this run
-    pulumi.runtime.set_all_config({f"{PROJECT}:{k}": v for k, v in config.items()},
+    pulumi.runtime.set_all_config({**{f"{PROJECT}:{k}": v for k, v in config.items()},
+                                   **(other_config or {})},
                                   [f"{PROJECT}:{k}" for k in secret_keys])
     mocks = Mocks()
     monitor = RecordingMonitor(mocks)
