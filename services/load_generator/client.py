@@ -80,7 +80,7 @@ class Storefront:
         attributes: dict[str, Any] = {
             "http.request.method": method, "url.full": url, "url.template": route,
             "server.address": where.hostname or "", "server.port": where.port or 80,
-            "synthetic_request": True,
+            "synthetic_request": True, **self.program.moment(intended).labels,
         }
         with self.tracer.start_as_current_span(
             f"{method} {route}", kind=SpanKind.CLIENT, attributes=attributes,

@@ -10,8 +10,7 @@ import pytest
 
 from services.load_generator.config import Settings
 from services.load_generator.main import create_app
-
-from .conftest import FakeStorefront, LoadGenFactory, wait_for
+from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory, wait_for
 
 VALID = {"scenario": "blackfriday", "duration_minutes": 30, "peak_rpm": 120, "minute_seconds": 2}
 STATUS_KEYS = {"running", "scenario", "minute", "phase", "minute_seconds", "target_rpm",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from .conftest import LoadGenFactory, wait_for
+from tests.services.load_generator.conftest import LoadGenFactory, wait_for
 
 MS = 1.0
 

@@ -20,8 +20,7 @@ from services.load_generator.journeys import JourneyPlanner, JourneyRunner
 from services.load_generator.plan import DemoProgram
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import Kind, RunStats
-
-from .conftest import FakeStorefront, LoadGenFactory, wait_for
+from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory, wait_for
 
 MS = 2.0          # real seconds per demo minute
 PEAK = 600.0      # journeys per minute at the peak: 20 per 2-second minute

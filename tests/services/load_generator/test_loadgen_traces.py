@@ -8,7 +8,7 @@ from collections import Counter
 
 from opentelemetry.trace import SpanKind
 
-from .conftest import FakeStorefront, LoadGenFactory
+from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory
 
 MS = 1.0
 
@@ -40,6 +40,7 @@ def test_journeys_are_spans_and_propagate_trace_context_and_baggage(
     assert clients and all(s.parent is not None and s.parent.span_id in journeys
                            for s in clients.values())
     assert all((s.attributes or {}).get("http.response.status_code") for s in clients.values())
+    assert all((s.attributes or {}).get("demo.phase") == "peak" for s in clients.values())
     received = [r for r in storefront.requests() if r.headers.get("traceparent")]
     assert received
     for request in received:
