@@ -108,7 +108,7 @@ def unwrap(value: Any) -> Any:
 
 
 def run_program(config: dict[str, str], secret_keys: tuple[str, ...] = (),
-                other_config: dict[str, str] | None = None) -> Run:
+                other_config: dict[str, str] | None = None, preview: bool = False) -> Run:
     """Run infra/__main__.py fresh with the project `config` (and fully qualified
     `other_config` keys, such as kubernetes:context)."""
     settings.ROOT.set(None)  # a fresh root Stack resource for this run
@@ -117,7 +117,8 @@ def run_program(config: dict[str, str], secret_keys: tuple[str, ...] = (),
                                   [f"{PROJECT}:{k}" for k in secret_keys])
     mocks = Mocks()
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="demo", preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="demo", preview=preview,
+                             monitor=monitor)
     _sync_await(run_pulumi_func(lambda: runpy.run_path(str(MAIN), run_name="__main__")))
     resources = []
     for urn, reg in monitor.resources.items():

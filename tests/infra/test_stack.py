@@ -136,9 +136,11 @@ def test_restarting_the_clock_changes_only_its_triggers(blackfriday: Run) -> Non
 
 
 @pytest.mark.parametrize("value", ["black-friday", "BLACKFRIDAY", "cyber-monday"])
-def test_invalid_scenario_fails_naming_the_key_and_the_allowed_values(value: str) -> None:
+@pytest.mark.parametrize("preview", [True, False])
+def test_invalid_scenario_fails_naming_the_key_and_the_allowed_values(value: str,
+                                                                      preview: bool) -> None:
     with pytest.raises(ConfigError) as err:
-        run_program({"scenario": value})
+        run_program({"scenario": value}, preview=preview)
     message = str(err.value)
     assert "config key 'scenario'" in message
     assert f"'{value}'" in message
