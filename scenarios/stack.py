@@ -3,6 +3,8 @@ they run in their containers (`python -m services <name>`), with their own pools
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
@@ -17,6 +19,13 @@ from scenarios.localpg import LocalPostgres, free_port
 
 STOREFRONT = ("product-catalog", "cart", "checkout")
 URL_ENV = {"product-catalog": "PRODUCT_CATALOG_URL", "cart": "CART_URL", "checkout": "CHECKOUT_URL"}
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if the runner dies, even by kill -9, the kernel sends this
+    service SIGTERM (Linux PR_SET_PDEATHSIG), so a crashed rehearsal leaves no process behind."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 @dataclass
@@ -46,7 +55,7 @@ class LocalStack:
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "services", name, "--host", "127.0.0.1", "--port", str(self.ports[name])],
                 env={**env, "OTEL_SERVICE_NAME": name}, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=_die_with_parent,
             )
 
     def wait_ready(self, names: tuple[str, ...] | list[str], timeout: float = 60.0) -> None:
@@ -84,3 +93,6 @@ class LocalStack:
     def stop_all(self) -> None:
         for name in list(self.procs):
             self.stop(name)
+
+    def pids(self) -> dict[str, int]:
+        return {name: proc.pid for name, proc in self.procs.items()}

@@ -1,0 +1,113 @@
+"""`bfdemo`: the local rehearsal and its tools.
+
+  bfdemo demo       run the scenario locally on embedded PostgreSQL, restore at the end
+  bfdemo calibrate  measure this machine and size the catalog and the traffic from it
+  bfdemo restore    return the database to baseline after a crash; stop what a run left
+  bfdemo plan NAME  print what a scenario changes and when (no cluster needed)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from scenarios.blackfriday import SCENARIOS, get_scenario
+
+WORKDIR = Path(os.environ.get("DEMO_WORKDIR", ".demo"))
+
+
+def _scenario_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario", default="blackfriday", choices=sorted(SCENARIOS))
+
+
+def _minute_seconds(raw: str) -> float:
+    value = float(raw)
+    if not 1 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"DEMO_MINUTE_SECONDS must be between 1 and 600, got {raw}")
+    return value
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from scenarios.runner import RunOptions, run_demo
+
+    report = Path(args.report or os.environ.get("DEMO_REPORT") or WORKDIR / "report.json").resolve()
+    print(f"Rehearsing '{args.scenario}' at {args.minute_seconds:g} s per demo minute; report: {report}")
+    result = run_demo(RunOptions(get_scenario(args.scenario), WORKDIR.resolve(), args.minute_seconds, report,
+                                 products=args.products, duration_minutes=args.minutes))
+    restore = result["restore"]
+    print(f"Restored: indexes back {restore['indexes_restored']}, invalid {restore['invalid_indexes']}; "
+          f"alert first fired in minute {result['alert']['first_minute']}")
+    print(f"Report: {report}\nChart:  {report.with_suffix('.png')}")
+    return 0 if restore["indexes_restored"] else 1
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from scenarios.calibrate import calibrate
+    from scenarios.journal import Journal
+    from scenarios.recovery import recover
+    from scenarios.stack import LocalStack
+
+    scenario = get_scenario(args.scenario)
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    pg = recover(WORKDIR.resolve(), Journal.load(WORKDIR / "journal.json"), scenario)
+    try:
+        result = calibrate(pg, LocalStack(WORKDIR.resolve(), pg), scenario)
+    finally:
+        pg.stop()
+    result.save(WORKDIR / "calibration.json")
+    print(json.dumps(result.__dict__, indent=2))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from scenarios.recovery import restore
+
+    scenario = get_scenario(args.scenario)
+    if not (WORKDIR / "pgdata").exists():
+        print("Nothing to restore: no local database yet.")
+        return 0
+    state = restore(WORKDIR.resolve(), scenario)
+    print(f"Indexes: {', '.join(sorted(state.definitions))}; invalid: {list(state.invalid) or 'none'}")
+    return 0 if state.restored(scenario) else 1
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from scenarios.plan import main as plan_main
+
+    plan_main([args.name, *args.rest])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bfdemo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run the scenario locally")
+    _scenario_arg(demo)
+    demo.add_argument("--minute-seconds", type=_minute_seconds,
+                      default=_minute_seconds(os.environ.get("DEMO_MINUTE_SECONDS", "10")))
+    demo.add_argument("--report", default=None, help="JSON report path (default $DEMO_REPORT or .demo/report.json)")
+    demo.add_argument("--products", type=int, default=None, help="override the calibrated catalog size")
+    demo.add_argument("--minutes", type=int, default=None, help="stop after this many demo minutes")
+    demo.set_defaults(func=cmd_demo)
+    for name, func in (("calibrate", cmd_calibrate), ("restore", cmd_restore)):
+        p = sub.add_parser(name, help=func.__doc__)
+        _scenario_arg(p)
+        p.set_defaults(func=func)
+    plan = sub.add_parser("plan", help="what a scenario changes and when")
+    plan.add_argument("name", nargs="?", default="blackfriday")
+    plan.add_argument("rest", nargs=argparse.REMAINDER)
+    plan.set_defaults(func=cmd_plan)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("Interrupted: the scenario was restored.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

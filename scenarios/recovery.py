@@ -1,0 +1,60 @@
+"""Undoing what a run left behind, from its journal: processes it started and the scenario it
+applied. Used by `bfdemo restore` and at the start of every run, so a crash never persists."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from scenarios.apply import IndexState, restore_database
+from scenarios.journal import Journal
+from scenarios.localpg import LocalPostgres
+from scenarios.model import Scenario
+
+
+def _is_our_service(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"services" in cmdline and b"-m" in cmdline
+
+
+def kill_leftovers(journal: Journal, grace: float = 10.0) -> list[int]:
+    """Stop the service processes a crashed run recorded, and only those."""
+    pids = [int(p) for p in journal.state.get("pids", {}).values() if _is_our_service(int(p))]
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while any(_is_our_service(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in pids:
+        if _is_our_service(pid):
+            os.killpg(pid, signal.SIGKILL)
+    return pids
+
+
+def recover(workdir: Path, journal: Journal, scenario: Scenario) -> LocalPostgres:
+    """Leave the database at baseline and no stray processes; returns the running server."""
+    kill_leftovers(journal)
+    pg = LocalPostgres(workdir / "pgdata").up()
+    if pg.psql("SELECT to_regclass('products') IS NOT NULL").strip() == "t":
+        restore_database(pg, scenario)
+    if journal.state:
+        journal.remember(applied=False, pids={})
+    return pg
+
+
+def restore(workdir: Path, scenario: Scenario) -> IndexState:
+    """`bfdemo restore`: back to baseline after anything, then stop the database."""
+    journal = Journal.load(workdir / "journal.json")
+    pg = recover(workdir, journal, scenario)
+    try:
+        return restore_database(pg, scenario)
+    finally:
+        pg.stop()

@@ -1,0 +1,172 @@
+"""The local rehearsal: the same services, config values and SQL as the Pulumi program, on
+embedded PostgreSQL. Always restores: at the end, on Ctrl-C or SIGTERM, and (through the
+journal) after a crash, by `bfdemo restore` or the next run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from scenarios.apply import break_database, index_state, restore_database
+from scenarios.calibrate import calibrate
+from scenarios.chart import draw
+from scenarios.intensity import Calibration
+from scenarios.journal import Journal
+from scenarios.localpg import LocalPostgres
+from scenarios.model import Scenario
+from scenarios.monitor import alert_line, build_report, minute_line, span_view
+from scenarios.otlp import OtlpReceiver, make_receiver
+from scenarios.recovery import recover
+from scenarios.seed import apply_schema, seed_catalog
+from scenarios.stack import LocalStack
+
+STARTUP_SECONDS = 12.0  # from stamping the clock to minute 0: the services start meanwhile
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    scenario: Scenario
+    workdir: Path
+    minute_seconds: float
+    report_path: Path
+    products: int | None = None  # overrides the calibrated catalog size (tests)
+    duration_minutes: int | None = None
+
+
+def _raise_on_sigterm() -> None:
+    def handler(signum: int, _: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, handler)
+
+
+def ensure_calibration(pg: LocalPostgres, workdir: Path, scenario: Scenario, journal: Journal) -> Calibration:
+    path = workdir / "calibration.json"
+    if path.exists():
+        return Calibration.load(path)
+    with journal.step("calibrate") as step:
+        print("Calibrating this machine (once; saved to .demo/calibration.json) ...", flush=True)
+        result = calibrate(pg, LocalStack(workdir, pg), scenario)
+        result.save(path)
+        step.detail = json.dumps(result.__dict__)
+    print(f"  catalog {result.products:,} products | catalog capacity {result.catalog_capacity_qps:.1f}"
+          f" listings/s | hot-row lock {result.lock_throughput_per_s:.2f} checkouts/s", flush=True)
+    return result
+
+
+def ensure_catalog(pg: LocalPostgres, products: int, scenario: Scenario) -> None:
+    with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
+        apply_schema(conn)
+        have = conn.execute("SELECT count(*) FROM products").fetchone()[0]  # type: ignore[index]
+        if have and abs(have - products) / products > 0.10:
+            conn.execute("TRUNCATE products, carts, orders RESTART IDENTITY CASCADE")
+    seed_catalog(pg.conninfo(), products, scenario.doorbusters)
+
+
+def _env(opts: RunOptions, receiver: OtlpReceiver, calibration: Calibration, start: float) -> dict[str, str]:
+    return {
+        **opts.scenario.config_values(scenario_active=True),
+        "DEMO_START_TIMESTAMP": f"{start:.3f}",
+        "DEMO_MINUTE_SECONDS": f"{opts.minute_seconds:g}",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_BSP_SCHEDULE_DELAY": "500",  # spans reach the alert within a second
+        "OTEL_METRIC_EXPORT_INTERVAL": "5000",
+        "CALIBRATION_JSON": json.dumps(calibration.__dict__),
+        "LOADGEN_BASELINE": "false",
+        **({"LOADGEN_DURATION_MINUTES": str(opts.duration_minutes)} if opts.duration_minutes else {}),
+    }
+
+
+def _status(stack: LocalStack) -> dict[str, Any]:
+    return httpx.get(f"{stack.url('load-generator')}/admin/demo-status", timeout=10).json()  # type: ignore[no-any-return]
+
+
+def follow(opts: RunOptions, stack: LocalStack, receiver: OtlpReceiver, start: float) -> list[dict[str, Any]]:
+    """Print each demo minute as it completes; return the generator's per-minute records."""
+    scenario, minutes = opts.scenario, opts.duration_minutes or opts.scenario.duration_minutes
+    fired: int | None = None
+    records: list[dict[str, Any]] = []
+    for minute in range(minutes):
+        # Wait for the minute to end, plus a moment for its last spans to be exported.
+        time.sleep(max(0.0, start + (minute + 1) * opts.minute_seconds + 1.5 - time.time()))
+        records = _status(stack)["minutes"]
+        record = next((r for r in records if r["minute"] == minute), None)
+        if record is None:
+            continue
+        server, alert = span_view(scenario, receiver.store.snapshot(), minute)
+        print(minute_line(scenario, record, server[minute]), flush=True)
+        if alert["fired"] and fired is None:
+            fired = alert["first_minute"]
+            print(alert_line(scenario, fired), flush=True)
+    return records
+
+
+def run_demo(opts: RunOptions) -> dict[str, Any]:
+    _raise_on_sigterm()
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    journal = Journal.load(opts.workdir / "journal.json")
+    pg = recover(opts.workdir, journal, opts.scenario)  # undo whatever a crashed run left
+    journal = Journal(opts.workdir / "journal.json", opts.scenario.name)
+    journal.remember(pg_port=pg.port, applied=False, pids={})
+    calibration = ensure_calibration(pg, opts.workdir, opts.scenario, journal)
+    with journal.step("seed catalog"):
+        ensure_catalog(pg, opts.products or calibration.products, opts.scenario)
+    receiver = make_receiver(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+                             os.environ.get("OTEL_EXPORTER_OTLP_HEADERS"))
+    stack = LocalStack(opts.workdir, pg)
+    records: list[dict[str, Any]] = []
+    try:
+        with journal.step("apply scenario"):
+            journal.remember(applied=True)
+            break_database(pg, opts.scenario)
+            # Minute 0 is stamped ahead of time, as `pulumi up` stamps it before pods roll.
+            start = time.time() + STARTUP_SECONDS
+            env = _env(opts, receiver, calibration, start)
+            stack.start_storefront(env)
+            stack.start("load-generator", stack.service_env(env))
+            stack.wait_ready(["load-generator"])
+            journal.remember(pids=stack.pids(), start_timestamp=start)
+        with journal.step("run timeline"):
+            records = follow(opts, stack, receiver, start)
+    finally:
+        with journal.step("restore"):
+            stack.stop_all()
+            state = restore_database(pg, opts.scenario)
+            journal.remember(applied=False, pids={})
+        receiver.stop()
+        stock = stock_accounting(pg.conninfo())
+        pg.stop()
+    report = build_report(opts.scenario, opts.minute_seconds, records, receiver.store.snapshot(), {
+        "restore": {"indexes_restored": state.restored(opts.scenario), "invalid_indexes": list(state.invalid)},
+        "calibration": calibration.__dict__,
+        "stock": stock,
+        "journal": str(journal.path),
+    })
+    opts.report_path.write_text(json.dumps(report, indent=2) + "\n")
+    draw(opts.scenario, report, opts.report_path.with_suffix(".png"))
+    return report
+
+
+def stock_accounting(conninfo: str) -> dict[str, int]:
+    """received = sold + on hand, for every product; orders without lines count as invented."""
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE p.stock_received <> p.stock_quantity + coalesce(s.sold, 0)), "
+            "(SELECT count(*) FROM orders o WHERE NOT EXISTS "
+            " (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)), "
+            "(SELECT count(*) FROM orders) "
+            "FROM products p LEFT JOIN (SELECT product_id, sum(quantity) AS sold FROM order_lines "
+            "GROUP BY product_id) s ON s.product_id = p.id").fetchone()
+    assert row is not None
+    return {"products_unbalanced": row[0], "orders_without_lines": row[1], "orders": row[2]}
+
+
+__all__ = ["RunOptions", "run_demo", "index_state"]
