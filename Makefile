@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q -U pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[infra,test]'
+	$(BIN)/python -m pip install -q -e '.[local,infra,test]'
 	touch $(STAMP)
 
 demo: $(STAMP)

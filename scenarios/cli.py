@@ -77,8 +77,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from scenarios.plan import main as plan_main
 
-    plan_main([args.name, *args.rest])
-    return 0
+    return plan_main([args.name, *args.rest])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@ applied. Used by `bfdemo restore` and at the start of every run, so a crash neve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -26,10 +27,8 @@ def kill_leftovers(journal: Journal, grace: float = 10.0) -> list[int]:
     """Stop the service processes a crashed run recorded, and only those."""
     pids = [int(p) for p in journal.state.get("pids", {}).values() if _is_our_service(int(p))]
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + grace
     while any(_is_our_service(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
