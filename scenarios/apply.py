@@ -31,8 +31,9 @@ def restore_database(pg: LocalPostgres, scenario: Scenario) -> IndexState:
 
 def index_state(conninfo: str) -> IndexState:
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        defs = dict(conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'products' "
-                                 "ORDER BY indexname").fetchall())
+        rows = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'products' "
+                            "ORDER BY indexname").fetchall()
+        defs = {str(r[0]): str(r[1]) for r in rows}
         invalid = tuple(r[0] for r in conn.execute(
             "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "WHERE NOT i.indisvalid ORDER BY 1").fetchall())

@@ -37,7 +37,8 @@ BLACKFRIDAY = validate(
             stages=(
                 Stage(0, "quiet", QUIET_MIX),
                 Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.5),
-                Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.5, checkout_overload=1.6),
+                Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.5, checkout_overload=1.6,
+                      go_live_burst=1.3),
             ),
         ),
         config=(

@@ -55,3 +55,11 @@ def intensity(stage: Stage, rpm: float, calibration: Calibration | None) -> Inte
     if stage.checkout_overload is not None and checkout_share > 0:
         orders = stage.checkout_overload * calibration.lock_throughput_per_s / (journeys_per_s * checkout_share)
     return Intensity(catalog_pages=pages, doorbuster_checkouts=orders)
+
+
+def go_live_burst(stage: Stage, calibration: Calibration | None, pool_size: int, pool_timeout_s: float) -> float:
+    """How many shoppers wait with the doorbuster in their cart for `stage` to open."""
+    if stage.go_live_burst is None or calibration is None:
+        return 0.0
+    absorbed = pool_size + pool_timeout_s * calibration.lock_throughput_per_s
+    return stage.go_live_burst * absorbed

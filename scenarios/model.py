@@ -48,6 +48,11 @@ class Stage:
     catalog_overload: float | None = None
     # Offered doorbuster checkouts over the measured row-lock throughput (the checkout rush).
     checkout_overload: float | None = None
+    # Shoppers who wait with the doorbuster in their cart and all click "buy" when this stage
+    # opens, as a multiple of what the checkout pool absorbs (its connections, plus the
+    # requests its timeout lets wait). It puts the pool in the exhausted regime at once,
+    # in real seconds, however long a demo minute lasts.
+    go_live_burst: float | None = None
 
 
 @dataclass(frozen=True)

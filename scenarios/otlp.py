@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,7 +56,7 @@ def decode_spans(body: bytes) -> list[SpanRecord]:
 
 def _parse_headers(raw: str) -> dict[str, str]:
     pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
-    return {k.strip(): urllib.request.unquote(v.strip()) for k, v in pairs}
+    return {k.strip(): urllib.parse.unquote(v.strip()) for k, v in pairs}
 
 
 @dataclass

@@ -65,7 +65,8 @@ def _traffic(s: Scenario) -> list[str]:
                 f"{total:.3f}; the shares must be non-negative and add up to 1"
             )
         for label, value in (("catalog_overload", st.catalog_overload),
-                             ("checkout_overload", st.checkout_overload)):
+                             ("checkout_overload", st.checkout_overload),
+                             ("go_live_burst", st.go_live_burst)):
             if value is not None and not 0 < value <= 10:
                 errors.append(
                     f"scenario '{s.name}': stage '{st.name}' has {label}={value}; "

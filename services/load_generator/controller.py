@@ -16,8 +16,9 @@ from scenarios.blackfriday import SCENARIOS
 from scenarios.intensity import Calibration
 from services.load_generator.client import Clock, Storefront
 from services.load_generator.config import Settings
-from services.load_generator.journeys import JourneyPlanner, JourneyRunner
+from services.load_generator.journeys import JourneyRunner
 from services.load_generator.plan import BaselineProgram, DemoProgram, Program
+from services.load_generator.planner import JourneyPlanner
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import RunStats
 from services.load_generator.status import demo_status
@@ -77,7 +78,8 @@ class DemoController:
         if think is None:
             think = program.scenario.traffic.think_time_seconds
         runner = JourneyRunner(storefront, self.settings, tracer, think)
-        planner = JourneyPlanner(self.calibration, self.settings.loadgen_replica_index)
+        planner = JourneyPlanner(self.calibration, self.settings.loadgen_replica_index,
+                                 replicas=self.settings.loadgen_replicas)
         return Run(program, stats, planner, runner, self.clock)
 
     async def boot(self) -> None:

@@ -1,93 +1,21 @@
-"""Shopper journeys: deterministic choices at launch, then the steps against the storefront.
-
-Choices (journey type, pages, doorbuster orders) are made in arrival order, with no random():
-a smooth weighted round-robin over the stage's mix, and error diffusion for the plan's
-fractional step counts. Steps follow each other after the plan's think time."""
+"""Shopper journeys: the steps against the storefront, as decided by the planner. Steps follow
+each other after the plan's think time; a landing page's carousels load together."""
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import baggage, context
 from opentelemetry.trace import Tracer
 
-from scenarios.intensity import Calibration, intensity
-from scenarios.model import JOURNEYS
 from services.load_generator.client import Answer, Storefront, Visit
 from services.load_generator.config import Settings
-from services.load_generator.plan import Arrival, Moment
+from services.load_generator.planner import JourneySpec
 from services.load_generator.stats import Kind
-
-
-@dataclass
-class SmoothRoundRobin:
-    """Nginx's smooth weighted round-robin: picks follow the weights, evenly interleaved."""
-
-    current: dict[str, float] = field(default_factory=dict)
-
-    def pick(self, weights: Mapping[str, float]) -> str:
-        total = sum(w for w in weights.values() if w > 0)
-        if total <= 0:
-            raise ValueError("journey weights must include a positive share")
-        for name in JOURNEYS:
-            self.current[name] = self.current.get(name, 0.0) + max(0.0, weights.get(name, 0.0))
-        chosen = max(JOURNEYS, key=lambda name: self.current[name])
-        self.current[chosen] -= total
-        return chosen
-
-
-@dataclass
-class Diffuser:
-    """Spreads a fractional per-journey count over journeys: 1.5 gives 1, 2, 1, 2, ..."""
-
-    carry: float = 0.0
-
-    def take(self, value: float) -> int:
-        total = self.carry + max(0.0, value)
-        whole = math.floor(total + 1e-9)
-        self.carry = total - whole
-        return whole
-
-
-@dataclass(frozen=True)
-class JourneySpec:
-    arrival: Arrival
-    kind: str
-    moment: Moment
-    listing_slots: tuple[int, ...]            # which category/price window each page views
-    doorbuster_slots: tuple[int, ...] | None  # None: a normal order; else one slot per order
-    customer_id: str
-
-
-@dataclass
-class JourneyPlanner:
-    """Decides each journey at launch; deterministic for a given sequence of arrivals."""
-
-    calibration: Calibration | None
-    replica_index: int = 0
-    chooser: SmoothRoundRobin = field(default_factory=SmoothRoundRobin)
-    pages: Diffuser = field(default_factory=Diffuser)
-    orders: Diffuser = field(default_factory=Diffuser)
-    listings: int = 0
-    doorbuster_orders: int = 0
-
-    def plan(self, arrival: Arrival, moment: Moment) -> JourneySpec:
-        kind = self.chooser.pick(moment.stage.mix.shares())
-        steps = intensity(moment.stage, moment.total_rpm, self.calibration)
-        pages = max(1, self.pages.take(steps.catalog_pages))
-        listing = tuple(range(self.listings, self.listings + pages))
-        self.listings += pages
-        doorbusters: tuple[int, ...] | None = None
-        if kind == "full_checkout" and steps.doorbuster_checkouts > 0:
-            n = self.orders.take(steps.doorbuster_checkouts)
-            doorbusters = tuple(range(self.doorbuster_orders, self.doorbuster_orders + n))
-            self.doorbuster_orders += n
-        customer = f"shopper-{self.replica_index}-{arrival.seq}"
-        return JourneySpec(arrival, kind, moment, listing, doorbusters, customer)
 
 
 @dataclass
@@ -123,7 +51,8 @@ class JourneyRunner:
                 attributes={**spec.moment.labels, "synthetic_request": True,
                             "journey.type": spec.kind, "journey.seq": spec.arrival.seq,
                             "journey.pages": len(spec.listing_slots),
-                            "journey.doorbuster_orders": len(spec.doorbuster_slots or ())},
+                            "journey.doorbuster_orders": len(spec.doorbuster_slots or ()),
+                            "journey.waits_for_go_live": spec.wait_until is not None},
             ) as span:
                 span.set_attribute("journey.completed", await self._steps(spec, visit))
         finally:
@@ -134,6 +63,8 @@ class JourneyRunner:
         await asyncio.sleep(self.think_seconds)
 
     async def _steps(self, spec: JourneySpec, visit: Visit) -> bool:
+        if spec.wait_until is not None:
+            return await self._wait_for_go_live(spec, visit)
         if spec.doorbuster_slots is not None:
             # Doorbuster hunters go straight for the deal, then browse the rest of the sale.
             if not await self._doorbusters(spec, visit):
@@ -166,16 +97,14 @@ class JourneyRunner:
             "categories", lambda: self.storefront.call(visit, "GET", base, "/categories"))
         if not categories:
             return None
-        found: list[dict[str, Any]] = []
-        for i, slot in enumerate(spec.listing_slots):
-            if i:
-                await self._think()
-            page = await self.storefront.call(visit, "GET", base, "/products",
-                                              kind=Kind.CATALOG_LISTING,
-                                              params=self._listing_params(categories, slot))
-            if not page.ok:
-                return None
-            found = (page.body or {}).get("products") or found
+        # The deals landing page loads its category carousels at once, one listing each: the
+        # catalog load arrives with the shopper, not paced by the answers of earlier pages.
+        pages = await asyncio.gather(*(
+            self.storefront.call(visit, "GET", base, "/products", kind=Kind.CATALOG_LISTING,
+                                 params=self._listing_params(categories, slot))
+            for slot in spec.listing_slots))
+        found = next(((p.body or {}).get("products") for p in pages if p.ok and (p.body or {}).get("products")),
+                     None)
         if not found:
             return None
         await self._think()
@@ -200,6 +129,26 @@ class JourneyRunner:
         cart = await self.storefront.call(visit, "GET", base, "/carts/{id}",
                                           path=f"/carts/{cart_id}")
         return cart.body if cart.ok else None
+
+    async def _wait_for_go_live(self, spec: JourneySpec, visit: Visit) -> bool:
+        """Doorbuster in the cart now, "buy" the moment it goes live (the plan's clock)."""
+        deals = await self.shelf.get("doorbusters", lambda: self.storefront.call(
+            visit, "GET", self.settings.product_catalog_url, "/products/doorbusters"))
+        if not deals:
+            return False
+        deal = deals[spec.arrival.seq % min(len(deals), self.settings.loadgen_doorbuster_targets)]
+        cart = await self._cart(visit, deal)
+        if cart is None or spec.wait_until is None:
+            return False
+        delay = spec.wait_until - self.storefront.clock.now()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        answer = await self.storefront.call(
+            Visit(spec.wait_until, first_pending=False), "POST", self.settings.checkout_url, "/checkout",
+            kind=Kind.CHECKOUT, intended=spec.wait_until,
+            body={"customer_id": spec.customer_id, "cart_id": cart["cart_id"],
+                  "expected_total": str(cart["total"])})
+        return answer.ok
 
     async def _doorbusters(self, spec: JourneySpec, visit: Visit) -> bool:
         deals = await self.shelf.get("doorbusters", lambda: self.storefront.call(

@@ -30,6 +30,11 @@ class Moment:
     stage: Stage
     total_rpm: float
     labels: dict[str, int | str]
+    # The next stage that opens with a go-live burst, and when (epoch seconds).
+    go_live: float | None = None
+    go_live_stage: Stage | None = None
+    # The scenario's checkout pool: max connections and its timeout, in seconds.
+    pool: tuple[int, float] = (0, 0.0)
 
 
 class Program(Protocol):
@@ -142,10 +147,16 @@ class DemoProgram:
 
     def moment(self, at: float) -> Moment:
         minute = (at - self.start) / self.minute_seconds
+        upcoming = next((st for st in self.scenario.traffic.stages
+                         if st.go_live_burst and st.from_minute > minute), None)
+        config = self.scenario.config_values(scenario_active=True)
         return Moment(
             stage=self.scenario.traffic.stage_at(minute),
             total_rpm=self.total_rpm(minute),
             labels=demo_labels(self.scenario.name, self.start, self.minute_seconds, now=at),
+            go_live=self.start + upcoming.from_minute * self.minute_seconds if upcoming else None,
+            go_live_stage=upcoming,
+            pool=(int(config.get("DB_MAX_CONNECTIONS", 0)), float(config.get("DB_CONNECTION_TIMEOUT", 0))),
         )
 
 

@@ -10,8 +10,9 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 from services.load_generator.client import Clock
-from services.load_generator.journeys import JourneyPlanner, JourneyRunner, JourneySpec
+from services.load_generator.journeys import JourneyRunner
 from services.load_generator.plan import Arrival, Program
+from services.load_generator.planner import JourneyPlanner, JourneySpec
 from services.load_generator.stats import RunStats
 from services.shared.logging import get_logger
 

@@ -9,8 +9,8 @@ import pytest
 
 from scenarios.blackfriday import BLACKFRIDAY
 from scenarios.intensity import Calibration, intensity
-from services.load_generator.journeys import Diffuser, JourneyPlanner, SmoothRoundRobin
 from services.load_generator.plan import Arrival, BaselineProgram, DemoProgram
+from services.load_generator.planner import Diffuser, JourneyPlanner, SmoothRoundRobin
 from services.load_generator.stats import Kind, RunStats
 
 START = 1_000_000.0

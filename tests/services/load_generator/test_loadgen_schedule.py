@@ -16,8 +16,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from scenarios.blackfriday import BLACKFRIDAY
 from services.load_generator.client import Clock, Storefront, Visit
 from services.load_generator.config import Settings
-from services.load_generator.journeys import JourneyPlanner, JourneyRunner
+from services.load_generator.journeys import JourneyRunner
 from services.load_generator.plan import DemoProgram
+from services.load_generator.planner import JourneyPlanner
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import Kind, RunStats
 from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory, wait_for
