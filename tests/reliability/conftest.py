@@ -1,0 +1,361 @@
+"""Fixtures of the reliability suite: rehearsal workdirs with a pre-written calibration, a
+dedicated PostgreSQL that may be stopped mid-test, a fresh-schema baseline to compare index
+definitions against, a snapshot holder that makes CREATE INDEX CONCURRENTLY wait, and named
+invalid inputs. Every process and server a fixture starts is stopped by its finalizer, even
+when the test fails."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from scenarios.apply import restore_database
+from scenarios.blackfriday import BLACKFRIDAY
+from scenarios.intensity import Calibration
+from scenarios.journal import Journal
+from scenarios.localpg import LocalPostgres
+from scenarios.model import SQL_DIR, Scenario
+from scenarios.seed import seed_catalog
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_PRODUCTS = 30_000
+MINUTE_SECONDS = 2.0
+# Deliberately modest capacities: the suite shares two cores, and the point here is what is
+# left behind, not how hard the database is pushed.
+CALIBRATION = Calibration(products=DEMO_PRODUCTS, catalog_capacity_qps=4.0, lock_throughput_per_s=2.0,
+                          measured_at="reliability-suite", machine="pre-written")
+
+ALL_INDEXES_SQL = ("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+                   "ORDER BY tablename, indexname")
+
+
+# --- small probes of real state -------------------------------------------------------------
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.1,
+               what: str = "the condition") -> Any:
+    """Poll `predicate` until it returns something truthy; fail the test after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {timeout:.0f} s")
+        time.sleep(interval)
+
+
+def process_alive(pid: int) -> bool:
+    """A live (not zombie) process. A zombie holds no socket, no memory, no lock."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        return [p.decode() for p in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if p]
+    except OSError:
+        return []
+
+
+def is_service_process(pid: int) -> bool:
+    args = cmdline(pid)
+    return process_alive(pid) and "-m" in args and "services" in args
+
+
+def listening_ports() -> set[int]:
+    """TCP ports in LISTEN state on this host (IPv4 and IPv6), read from /proc/net."""
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if len(cols) > 3 and cols[3] == "0A":
+                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def index_rows(conninfo: str) -> list[tuple[str, str, str]]:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return [tuple(r) for r in conn.execute(ALL_INDEXES_SQL).fetchall()]  # type: ignore[misc]
+
+
+def invalid_indexes(conninfo: str) -> list[str]:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE NOT i.indisvalid ORDER BY 1").fetchall()]
+
+
+def data_checksums(conninfo: str) -> dict[str, tuple[int, str]]:
+    """Row count and md5 of every row of the tables a break/restore must never touch."""
+    out: dict[str, tuple[int, str]] = {}
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for table, key in (("products", "id"), ("orders", "id"), ("order_lines", "order_id, product_id")):
+            row = conn.execute(f"SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY {key})), '') "
+                               f"FROM {table} t").fetchone()
+            assert row is not None
+            out[table] = (int(row[0]), str(row[1]))
+    return out
+
+
+def stock_ledger(conninfo: str) -> dict[str, int]:
+    """Recomputed here, independently of the runner's own accounting."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute("""
+            SELECT
+              (SELECT count(*) FROM products p
+                 LEFT JOIN (SELECT product_id, sum(quantity) AS sold FROM order_lines GROUP BY 1) s
+                   ON s.product_id = p.id
+                WHERE p.stock_quantity + coalesce(s.sold, 0) <> p.stock_received),
+              (SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)),
+              (SELECT count(*) FROM orders o WHERE o.total <> (SELECT coalesce(sum(l.quantity * l.unit_price), 0)
+                                                               FROM order_lines l WHERE l.order_id = o.id)),
+              (SELECT count(*) FROM orders),
+              (SELECT coalesce(sum(quantity), 0) FROM order_lines)
+        """).fetchone()
+    assert row is not None
+    return {"unbalanced_products": row[0], "orders_without_lines": row[1], "orders_with_wrong_total": row[2],
+            "orders": row[3], "units_sold": row[4]}
+
+
+# --- baselines -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fresh_schema_indexes(pg: LocalPostgres) -> list[tuple[str, str, str]]:
+    """pg_indexes of a brand-new database where only sql/schema.sql was applied."""
+    name = "reliability_fresh_schema"
+    pg.psql(f"DROP DATABASE IF EXISTS {name}", db="postgres")
+    pg.psql(f"CREATE DATABASE {name}", db="postgres")
+    try:
+        pg.psql((SQL_DIR / "schema.sql").read_text(), db=name)
+        return index_rows(pg.conninfo(name))
+    finally:
+        pg.psql(f"DROP DATABASE IF EXISTS {name}", db="postgres")
+
+
+@pytest.fixture
+def scenario() -> Scenario:
+    return BLACKFRIDAY
+
+
+# --- the session database, arranged ------------------------------------------------------------
+
+
+@pytest.fixture
+def baseline_restored(pg: LocalPostgres, scenario: Scenario) -> Iterator[None]:
+    """Whatever a test does to the session database's indexes, it leaves them at baseline
+    (invalid leftovers included) for the tests after it."""
+    yield
+    state = restore_database(pg, scenario)
+    assert not state.invalid, f"could not return the session database to baseline: {state}"
+
+
+@pytest.fixture
+def indexes_dropped(pg: LocalPostgres, scenario: Scenario, baseline_restored: None) -> None:
+    pg.psql(scenario.break_sql.read_text())
+    present = {r[1] for r in index_rows(pg.conninfo())}
+    assert not present & set(scenario.dropped_indexes), "break.sql did not drop the indexes"
+
+
+@dataclass
+class SnapshotHolder:
+    """A session inside a REPEATABLE READ transaction that has taken its snapshot: every
+    CREATE INDEX CONCURRENTLY started after it must wait for it ('waiting for old snapshots')."""
+
+    conn: psycopg.Connection[Any]
+    backend_pid: int
+
+    def release(self) -> None:
+        if not self.conn.closed:
+            self.conn.rollback()
+
+
+@pytest.fixture
+def snapshot_holder(pg: LocalPostgres) -> Iterator[SnapshotHolder]:
+    conn = psycopg.connect(pg.conninfo())
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    conn.execute("SELECT count(*) FROM products WHERE id < 10").fetchone()
+    pid = conn.info.backend_pid
+    try:
+        yield SnapshotHolder(conn, pid)
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            conn.rollback()
+        conn.close()
+
+
+# --- a dedicated server that a test may stop and start ------------------------------------------
+
+
+@pytest.fixture
+def dedicated_pg(tmp_path: Path) -> Iterator[LocalPostgres]:
+    """Its own embedded PostgreSQL with a small catalog: stopping it disturbs no other test."""
+    server = LocalPostgres(tmp_path / "pgdata")
+    try:
+        server.up()
+        seed_catalog(server.conninfo(), 2_000)
+        yield server
+    finally:
+        server.stop("immediate")
+
+
+# --- rehearsal workdirs -------------------------------------------------------------------------
+
+
+@dataclass
+class DemoWorkdir:
+    path: Path
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def journal_path(self) -> Path:
+        return self.path / "journal.json"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.path / "pgdata"
+
+    def journal(self) -> Journal:
+        return Journal.load(self.journal_path)
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env.update({"DEMO_WORKDIR": str(self.path), "PYTHONUNBUFFERED": "1"})
+        return env
+
+    def bfdemo(self, *args: str) -> subprocess.Popen[bytes]:
+        """`bfdemo ARGS` as its own process group, output to <workdir>/bfdemo-<command>.log."""
+        log = open(self.path / f"bfdemo-{args[0]}-{len(self.procs)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen([sys.executable, "-m", "scenarios.cli", *args], cwd=REPO, env=self.env(),
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self.procs.append(proc)
+        return proc
+
+    def run(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "scenarios.cli", *args], cwd=REPO, env=self.env(),
+                              capture_output=True, text=True, timeout=timeout)
+
+    def output(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.path.glob("bfdemo-*.log")))
+
+    def cleanup(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        if self.journal_path.exists():
+            for pid in self.journal().state.get("pids", {}).values():
+                if is_service_process(int(pid)):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(int(pid), signal.SIGKILL)
+        if (self.pgdata / "PG_VERSION").exists():
+            server = LocalPostgres(self.pgdata)
+            if server.is_running():
+                server.stop("immediate")
+
+
+@pytest.fixture
+def demo_workdir(tmp_path: Path) -> Iterator[DemoWorkdir]:
+    """An empty DEMO_WORKDIR with calibration.json already written, so no run calibrates."""
+    workdir = DemoWorkdir(tmp_path / "demo")
+    CALIBRATION.save(workdir.path / "calibration.json")
+    try:
+        yield workdir
+    finally:
+        workdir.cleanup()
+
+
+@pytest.fixture
+def sigterm_handler_kept() -> Iterator[None]:
+    """run_demo installs its own SIGTERM handler; give pytest its own back afterwards."""
+    before = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, before)
+
+
+# --- named invalid inputs -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def missing_authorization() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture
+def empty_bearer() -> dict[str, str]:
+    return {"Authorization": "Bearer "}
+
+
+@pytest.fixture
+def token_as_basic() -> dict[str, str]:
+    return {"Authorization": "Basic s3cret-token"}
+
+
+@pytest.fixture
+def token_without_scheme() -> dict[str, str]:
+    return {"Authorization": "s3cret-token"}
+
+
+@pytest.fixture
+def token_prefix_only() -> dict[str, str]:
+    return {"Authorization": "Bearer s3cret"}
+
+
+@pytest.fixture
+def token_with_suffix() -> dict[str, str]:
+    return {"Authorization": "Bearer s3cret-token2"}
+
+
+@pytest.fixture
+def token_wrong_case() -> dict[str, str]:
+    return {"Authorization": "Bearer S3CRET-TOKEN"}
+
+
+@pytest.fixture
+def checkout_both_sources() -> dict[str, Any]:
+    return {"customer_id": "c", "cart_id": "00000000-0000-0000-0000-000000000001",
+            "items": [{"product_id": 5, "quantity": 1}]}
+
+
+@pytest.fixture
+def checkout_duplicate_lines() -> dict[str, Any]:
+    return {"customer_id": "c", "items": [{"product_id": 5, "quantity": 1}, {"product_id": 5, "quantity": 2}]}
+
+
+@pytest.fixture
+def checkout_zero_quantity() -> dict[str, Any]:
+    return {"customer_id": "c", "items": [{"product_id": 5, "quantity": 0}]}
+
+
+@pytest.fixture
+def checkout_huge_product_id() -> dict[str, Any]:
+    return {"customer_id": "c", "items": [{"product_id": 2**63, "quantity": 1}]}
+
+
+@pytest.fixture
+def checkout_body_is_a_list() -> list[Any]:
+    return [{"customer_id": "c"}]
+
+
+@pytest.fixture
+def calibration_json(demo_workdir: DemoWorkdir) -> dict[str, Any]:
+    return json.loads((demo_workdir.path / "calibration.json").read_text())
