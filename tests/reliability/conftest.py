@@ -7,7 +7,6 @@ when the test fails."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -356,6 +355,19 @@ def checkout_body_is_a_list() -> list[Any]:
     return [{"customer_id": "c"}]
 
 
+# Requests the framework itself rejects, before any handler of ours runs: (method, path, body, headers).
+
+
 @pytest.fixture
-def calibration_json(demo_workdir: DemoWorkdir) -> dict[str, Any]:
-    return json.loads((demo_workdir.path / "calibration.json").read_text())
+def body_not_utf8() -> tuple[str, str | None, bytes, dict[str, str]]:
+    return "POST", None, b'{"customer_id": "\xff"}', {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def unknown_path() -> tuple[str, str | None, bytes, dict[str, str]]:
+    return "GET", "/no-such-page", b"", {}
+
+
+@pytest.fixture
+def wrong_method() -> tuple[str, str | None, bytes, dict[str, str]]:
+    return "PUT", None, b"{}", {"Content-Type": "application/json"}
