@@ -301,7 +301,7 @@ def missing_authorization() -> dict[str, str]:
 
 @pytest.fixture
 def empty_bearer() -> dict[str, str]:
-    return {"Authorization": "Bearer "}
+    return {"Authorization": "Bearer"}  # the scheme alone (httpx refuses trailing spaces)
 
 
 @pytest.fixture
