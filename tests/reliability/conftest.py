@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -203,16 +205,45 @@ def snapshot_holder(pg: LocalPostgres) -> Iterator[SnapshotHolder]:
 # --- a dedicated server that a test may stop and start ------------------------------------------
 
 
+def stop_server(pgdata: Path) -> None:
+    """Stop the server of `pgdata`, even if pg_ctl cannot tell it runs: then its postmaster,
+    named in postmaster.pid, gets SIGQUIT (immediate shutdown) and is waited for."""
+    if (pgdata / "PG_VERSION").exists():
+        server = LocalPostgres(pgdata)
+        if server.is_running():
+            server.stop("immediate")
+    pid_file = pgdata / "postmaster.pid"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        pid = int(pid_file.read_text().splitlines()[0])
+        if process_alive(pid) and "postgres" in " ".join(cmdline(pid)):
+            os.kill(pid, signal.SIGQUIT)
+            deadline = time.monotonic() + 30
+            while process_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+
 @pytest.fixture
-def dedicated_pg(tmp_path: Path) -> Iterator[LocalPostgres]:
+def private_dir() -> Iterator[Path]:
+    """A directory outside pytest's basetemp. Any pytest session that starts on this machine
+    resets /tmp/pytest-of-<user> to mode 0700, after which the unprivileged PostgreSQL user
+    can no longer reach data directories below it (`pg_ctl status` then says 'not running')."""
+    path = Path(tempfile.mkdtemp(prefix="bfdemo-reliability-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def dedicated_pg(private_dir: Path) -> Iterator[LocalPostgres]:
     """Its own embedded PostgreSQL with a small catalog: stopping it disturbs no other test."""
-    server = LocalPostgres(tmp_path / "pgdata")
+    server = LocalPostgres(private_dir / "pgdata")
     try:
         server.up()
         seed_catalog(server.conninfo(), 2_000)
         yield server
     finally:
-        server.stop("immediate")
+        stop_server(server.pgdata)
 
 
 # --- rehearsal workdirs -------------------------------------------------------------------------
@@ -266,16 +297,13 @@ class DemoWorkdir:
                 if is_service_process(int(pid)):
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(int(pid), signal.SIGKILL)
-        if (self.pgdata / "PG_VERSION").exists():
-            server = LocalPostgres(self.pgdata)
-            if server.is_running():
-                server.stop("immediate")
+        stop_server(self.pgdata)
 
 
 @pytest.fixture
-def demo_workdir(tmp_path: Path) -> Iterator[DemoWorkdir]:
+def demo_workdir(private_dir: Path) -> Iterator[DemoWorkdir]:
     """An empty DEMO_WORKDIR with calibration.json already written, so no run calibrates."""
-    workdir = DemoWorkdir(tmp_path / "demo")
+    workdir = DemoWorkdir(private_dir / "demo")
     CALIBRATION.save(workdir.path / "calibration.json")
     try:
         yield workdir

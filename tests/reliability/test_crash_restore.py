@@ -68,7 +68,8 @@ def test_kill_9_in_degradation_then_restore_returns_to_the_fresh_schema(
     assert all(is_service_process(p) for p in pids.values()), pids
     ports = {name: _port_of(pid) for name, pid in pids.items()}
     assert set(ports.values()) | {pg_port} <= listening_ports()
-    server = LocalPostgres(demo_workdir.pgdata)
+    server = LocalPostgres(demo_workdir.pgdata, port=pg_port)  # the port the runner recorded
+    assert server.is_running(), "pg_ctl cannot see the runner's server"
     present = {r[1] for r in index_rows(server.conninfo())}
     assert not present & set(scenario.dropped_indexes), "the scenario was not applied at minute 16"
 
