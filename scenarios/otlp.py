@@ -18,7 +18,8 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 KEPT_ATTRIBUTES = (
     "http.route", "http.response.status_code", "http.status_code", "demo.minute", "demo.phase",
     "db.slow_query", "db.full_table_scan", "db.missing_index", "db.connection.pool.exhausted",
-    "checkout.failed", "checkout.failure_reason",
+    "checkout.failed", "checkout.failure_reason", "db.connection.pool.wait_ms", "db.query.duration_ms",
+    "db.query.shape",
 )
 
 

@@ -85,19 +85,26 @@ def _env(opts: RunOptions, receiver: OtlpReceiver, calibration: Calibration, sta
     }
 
 
-def _status(stack: LocalStack) -> dict[str, Any]:
-    return httpx.get(f"{stack.url('load-generator')}/admin/demo-status", timeout=10).json()  # type: ignore[no-any-return]
+def _status(stack: LocalStack) -> dict[str, Any] | None:
+    try:
+        return httpx.get(f"{stack.url('load-generator')}/admin/demo-status", timeout=20).json()  # type: ignore[no-any-return]
+    except httpx.HTTPError as exc:
+        print(f"  (the load generator did not answer its status: {type(exc).__name__})", flush=True)
+        return None
 
 
 def follow(opts: RunOptions, stack: LocalStack, receiver: OtlpReceiver, start: float) -> list[dict[str, Any]]:
-    """Print each demo minute as it completes; return the generator's per-minute records."""
+    """Print each demo minute once its slow requests have had time to answer; return the
+    generator's per-minute records, re-read after the last answers came in."""
     scenario, minutes = opts.scenario, opts.duration_minutes or opts.scenario.duration_minutes
+    # Requests of a minute finish up to a pool timeout plus a scan later: wait for them.
+    grace = min(max(2.0, opts.minute_seconds), 20.0)
     fired: int | None = None
     records: list[dict[str, Any]] = []
     for minute in range(minutes):
-        # Wait for the minute to end, plus a moment for its last spans to be exported.
-        time.sleep(max(0.0, start + (minute + 1) * opts.minute_seconds + 1.5 - time.time()))
-        records = _status(stack)["minutes"]
+        time.sleep(max(0.0, start + (minute + 1) * opts.minute_seconds + grace - time.time()))
+        status = _status(stack)
+        records = status["minutes"] if status else records
         record = next((r for r in records if r["minute"] == minute), None)
         if record is None:
             continue
@@ -106,7 +113,9 @@ def follow(opts: RunOptions, stack: LocalStack, receiver: OtlpReceiver, start: f
         if alert["fired"] and fired is None:
             fired = alert["first_minute"]
             print(alert_line(scenario, fired), flush=True)
-    return records
+    time.sleep(grace)
+    status = _status(stack)
+    return status["minutes"] if status else records
 
 
 def run_demo(opts: RunOptions) -> dict[str, Any]:

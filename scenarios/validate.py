@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from scenarios.model import Scenario
 
 
@@ -47,7 +49,7 @@ def _traffic(s: Scenario) -> list[str]:
     if not t.rpm_points or minutes != sorted(set(minutes)):
         errors.append(f"scenario '{s.name}': traffic rpm_points must have increasing minutes")
     for m, rpm in t.rpm_points:
-        if rpm <= 0:
+        if not (math.isfinite(rpm) and rpm > 0):
             errors.append(f"scenario '{s.name}': traffic target at minute {m} is {rpm} RPM; it must be positive")
     if not t.stages or t.stages[0].from_minute != 0:
         errors.append(f"scenario '{s.name}': the first traffic stage must start at minute 0")
@@ -67,12 +69,12 @@ def _traffic(s: Scenario) -> list[str]:
         for label, value in (("catalog_overload", st.catalog_overload),
                              ("checkout_overload", st.checkout_overload),
                              ("go_live_burst", st.go_live_burst)):
-            if value is not None and not 0 < value <= 10:
+            if value is not None and not (math.isfinite(value) and 0 < value <= 10):
                 errors.append(
                     f"scenario '{s.name}': stage '{st.name}' has {label}={value}; "
                     "it must be above 0 and at most 10"
                 )
-    if t.think_time_seconds < 0 or t.baseline_rpm <= 0:
+    if not (0 <= t.think_time_seconds < math.inf and 0 < t.baseline_rpm < math.inf):
         errors.append(f"scenario '{s.name}': think time must be >= 0 and baseline RPM positive")
     return errors
 
@@ -85,7 +87,7 @@ def _rest(s: Scenario) -> list[str]:
     if not s.dropped_indexes:
         errors.append(f"scenario '{s.name}': dropped_indexes is empty")
     a = s.alert
-    if a.window_minutes < 1 or not 0 < a.checkout_error_rate_gt < 1 or a.catalog_p95_ms_gt <= 0:
+    if a.window_minutes < 1 or not 0 < a.checkout_error_rate_gt < 1 or not 0 < a.catalog_p95_ms_gt < math.inf:
         errors.append(
             f"scenario '{s.name}': alert '{a.name}' needs window_minutes >= 1, an error rate "
             "between 0 and 1 and a positive p95 threshold"

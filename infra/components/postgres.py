@@ -79,7 +79,10 @@ class Postgres(pulumi.ComponentResource):
         container = {
             "name": NAME,
             "image": args.image,
-            "args": ["-c", f"max_connections={MAX_CONNECTIONS}", "-c", "shared_buffers=128MB"],
+            # No parallel workers, as in the local rehearsal: one process per scan keeps the CPU
+            # each query gets, and so the calibrated timeline, predictable.
+            "args": ["-c", f"max_connections={MAX_CONNECTIONS}", "-c", "shared_buffers=128MB",
+                     "-c", "max_parallel_workers_per_gather=0"],
             "ports": [{"name": "postgres", "container_port": PORT}],
             "env": [
                 {"name": "POSTGRES_USER", "value": DB_USER},

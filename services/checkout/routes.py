@@ -107,6 +107,7 @@ async def checkout(body: CheckoutRequest, state: StateDep, queries: QueriesDep) 
         log.warning("demo_checkout_failed", reason=failure.reason, status=failure.status,
                     customer_id=body.customer_id, lost_revenue=revenue, detail=failure.detail)
         return JSONResponse(status_code=failure.status,
+                            headers={"Retry-After": "1"} if failure.status == 503 else None,
                             content={"error": failure.reason, "detail": failure.detail})
     attrs.mark_checkout(span, failed=False)
     metrics.revenue.add(float(order.total))

@@ -52,7 +52,8 @@ class Settings(BaseSettings):
     loadgen_price_window: float = Field(default=100.0, gt=0)
     loadgen_price_ceiling: float = Field(default=1000.0, gt=0)
 
-    loadgen_request_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Above the longest honest wait (pool timeout + a lock queue bounded by its lock_timeout).
+    loadgen_request_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     loadgen_max_connections: int = Field(default=1000, ge=1, le=100_000)
     # How long stop-demo and shutdown wait for cancelled journeys to unwind.
     loadgen_stop_grace_seconds: float = Field(default=5.0, gt=0, le=120)

@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.load_generator.config import Settings
 from services.load_generator.controller import DemoController
 from services.load_generator.models import validation_error
 from services.load_generator.routes import router
+from services.shared.errors import http_error
 from services.shared.logging import configure_logging, get_logger
 from services.shared.telemetry import Telemetry, build_telemetry
 
@@ -56,5 +58,6 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
 
     app = FastAPI(title="load-generator", lifespan=lifespan)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(router)
     return app

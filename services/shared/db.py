@@ -76,7 +76,9 @@ def make_pool(settings: ServiceSettings, telemetry: Telemetry) -> AsyncConnectio
         # The pool keeps trying after a database restart instead of giving up for good.
         reconnect_timeout=3600,
         configure=configure,
-        check=AsyncConnectionPool.check_connection,
+        # No `check` on every borrow: under scan saturation that round trip waits for CPU outside
+        # the pool timeout. A connection broken by a database restart fails its request once
+        # (503 database_unavailable) and the pool discards it.
         kwargs={"row_factory": dict_row},
         name=settings.service_name,
         open=False,

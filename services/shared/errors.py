@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.shared.db import PoolExhausted
 
@@ -56,7 +57,29 @@ async def _db_unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _framework_sentence(request: Request, exc: StarletteHTTPException) -> str:
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    if exc.status_code == 404 and detail == "Not Found":
+        return f"There is no resource at {request.url.path}."
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("allow") or (exc.headers or {}).get("Allow") or ""
+        return f"Method {request.method} is not allowed on {request.url.path}; allowed: {allowed or 'none'}."
+    if exc.status_code == 400 and "parsing the body" in detail:
+        return "The request body could not be parsed: send UTF-8 JSON."
+    if detail and detail[-1:] in ".!?":
+        return detail
+    return f"{detail or 'The request was rejected'}."
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Every HTTP rejection, ours or the framework's, carries a sentence in `detail`."""
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(status_code=exc.status_code, content={"detail": _framework_sentence(request, exc)},
+                        headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(PoolExhausted, _pool_exhausted)
     app.add_exception_handler(psycopg.OperationalError, _db_unavailable)

@@ -1,0 +1,62 @@
+"""The rehearsal, compressed: calibrate this machine, run the whole Black Friday timeline at
+6-second demo minutes, and check the shape the presenter relies on. Exact tolerances are read
+off `make demo`'s report; this asserts what must hold on any machine."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from scenarios.blackfriday import BLACKFRIDAY
+from scenarios.runner import RunOptions, run_demo
+
+MINUTE_SECONDS = float(os.environ.get("REHEARSAL_MINUTE_SECONDS", "6"))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    workdir = Path(os.environ.get("REHEARSAL_WORKDIR") or tmp_path_factory.mktemp("rehearsal"))
+    path = workdir / "report.json"
+    result = run_demo(RunOptions(BLACKFRIDAY, workdir, MINUTE_SECONDS, path))
+    assert json.loads(path.read_text()) == json.loads(json.dumps(result))
+    assert path.with_suffix(".png").stat().st_size > 10_000
+    return result
+
+
+def _minutes(report: dict, lo: int, hi: int) -> list[dict]:
+    return [m for m in report["minutes"] if lo <= m["minute"] < hi]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_no_failures_before_the_sale(report):
+    quiet = _minutes(report, 0, 15)
+    assert len(quiet) == 15
+    assert sum(m["errors"] for m in quiet) == 0, [(m["minute"], m["errors"]) for m in quiet]
+    assert all(m["achieved_rpm"] > 0.8 * m["target_rpm"] for m in quiet)
+
+
+@pytest.mark.slow
+def test_catalog_slows_from_the_sale(report):
+    before = max(m["catalog_p95_ms"] or 0 for m in _minutes(report, 0, 15))
+    after = [m["catalog_p95_ms"] or 0 for m in _minutes(report, 16, 30)]
+    assert before < 1000 and min(after) > 2000, (before, after)
+
+
+@pytest.mark.slow
+def test_checkouts_fail_from_the_rush_and_the_alert_fires_in_its_window(report):
+    calm = _minutes(report, 0, 20)
+    rush = _minutes(report, 20, 30)
+    calm_rate = sum(m["checkout_failures"] for m in calm) / max(1, sum(m["checkout_attempts"] for m in calm))
+    rush_rate = sum(m["checkout_failures"] for m in rush) / max(1, sum(m["checkout_attempts"] for m in rush))
+    assert calm_rate < 0.05 and rush_rate > 0.15, (calm_rate, rush_rate)
+    assert report["alert"]["fired"] and 20 <= report["alert"]["first_minute"] <= 25, report["alert"]
+
+
+@pytest.mark.slow
+def test_everything_is_restored_and_accounted_for(report):
+    assert report["restore"] == {"indexes_restored": True, "invalid_indexes": []}
+    assert report["stock"]["products_unbalanced"] == 0 and report["stock"]["orders_without_lines"] == 0
