@@ -16,7 +16,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import aiohttp
 import httpx
 import psycopg
 
@@ -77,37 +79,41 @@ def size_catalog(pg: LocalPostgres, scenario: Scenario, pool: int, target_s: flo
     return Sizing(have, latency, products)
 
 
-async def _open_loop(jobs: list[tuple[float, str, httpx.Request]], client: httpx.AsyncClient
-                     ) -> list[tuple[float, str, float, int]]:
+Job = tuple[float, str, str, str, dict[str, Any] | None, dict[str, Any] | None]
+
+
+async def _open_loop(jobs: list[Job], session: aiohttp.ClientSession) -> list[tuple[float, str, float, int]]:
     """Send each request at its due time whatever the answers take; returns (due, kind, end, status)."""
     t0 = time.monotonic()
     results: list[tuple[float, str, float, int]] = []
 
-    async def one(due: float, kind: str, request: httpx.Request) -> None:
+    async def one(due: float, kind: str, method: str, url: str, params: Any, body: Any) -> None:
         try:
-            status = (await client.send(request)).status_code
-        except httpx.HTTPError:
+            async with session.request(method, url, params=params, json=body) as response:
+                await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
             status = 599
         results.append((due, kind, time.monotonic() - t0, status))
 
     tasks = []
-    for due, kind, request in sorted(jobs, key=lambda j: j[0]):
+    for due, kind, method, url, params, body in sorted(jobs, key=lambda j: j[0]):
         delay = due - (time.monotonic() - t0)
         if delay > 0:
             await asyncio.sleep(delay)  # pacing the offered load, never the answers
-        tasks.append(asyncio.create_task(one(due, kind, request)))
+        tasks.append(asyncio.create_task(one(due, kind, method, url, params, body)))
     await asyncio.gather(*tasks)
     return results
 
 
-def _listing(base: str, categories: list[str], i: int) -> httpx.Request:
+def _listing(base: str, categories: list[str], i: int, due: float) -> Job:
     lo = (i * 37) % 900
-    return httpx.Request("GET", f"{base}/products", params={
-        "category": categories[i % len(categories)], "price_min": lo, "price_max": lo + 100, "limit": 20})
+    return (due, "catalog", "GET", f"{base}/products", {
+        "category": categories[i % len(categories)], "price_min": lo, "price_max": lo + 100, "limit": 20}, None)
 
 
-def _order(base: str, product_id: int, i: int) -> httpx.Request:
-    return httpx.Request("POST", f"{base}/checkout", json={
+def _order(base: str, product_id: int, i: int, due: float) -> Job:
+    return (due, "order", "POST", f"{base}/checkout", None, {
         "customer_id": f"calibration-{i}", "items": [{"product_id": product_id, "quantity": 1}]})
 
 
@@ -116,11 +122,11 @@ def _rate(results: list[tuple[float, str, float, int]], kind: str, since: float,
     return len(done) / (until - since)
 
 
-def _drive(jobs: list[tuple[float, str, httpx.Request]]) -> list[tuple[float, str, float, int]]:
+def _drive(jobs: list[Job]) -> list[tuple[float, str, float, int]]:
     async def run() -> list[tuple[float, str, float, int]]:
-        limits = httpx.Limits(max_connections=4000, max_keepalive_connections=4000)
-        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-            return await _open_loop(jobs, client)
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as s:
+            return await _open_loop(jobs, s)
 
     return asyncio.run(run())
 
@@ -132,7 +138,7 @@ def measure_capacity(stack: LocalStack, guess_qps: float, doorbuster: int) -> tu
     categories = httpx.get(f"{catalog}/categories", timeout=60).json()
     offered = 2.0 * guess_qps
     for _ in range(4):
-        jobs = [(i / offered, "catalog", _listing(catalog, categories, i)) for i in range(int(16 * offered))]
+        jobs = [_listing(catalog, categories, i, i / offered) for i in range(int(16 * offered))]
         catalog_qps = _rate(_drive(jobs), "catalog", 6.0, 16.0)
         if catalog_qps < 0.85 * offered:
             break
@@ -141,8 +147,8 @@ def measure_capacity(stack: LocalStack, guess_qps: float, doorbuster: int) -> tu
     sale = 1.5 * catalog_qps
     orders = 4.0
     for _ in range(4):
-        jobs = [(i / sale, "catalog", _listing(catalog, categories, i)) for i in range(int(30 * sale))]
-        jobs += [(6.0 + i / orders, "order", _order(checkout, doorbuster, i)) for i in range(int(24 * orders))]
+        jobs = [_listing(catalog, categories, i, i / sale) for i in range(int(30 * sale))]
+        jobs += [_order(checkout, doorbuster, i, 6.0 + i / orders) for i in range(int(24 * orders))]
         lock_per_s = _rate(_drive(jobs), "order", 16.0, 30.0)
         if lock_per_s < 0.85 * orders:
             break

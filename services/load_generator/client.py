@@ -4,12 +4,13 @@ request's intended start (the journey's scheduled start for its first request)."
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 from opentelemetry import trace
 from opentelemetry.propagate import inject
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
@@ -52,16 +53,16 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(raw: bytes) -> Any:
     try:
-        return response.json()
+        return json.loads(raw)
     except ValueError:
         return None
 
 
 @dataclass
 class Storefront:
-    client: httpx.AsyncClient
+    client: aiohttp.ClientSession
     tracer: Tracer
     stats: RunStats
     program: Program
@@ -97,14 +98,15 @@ class Storefront:
         headers: dict[str, str] = {}
         inject(headers)
         try:
-            response = await self.client.request(method, url, params=params, json=body,
-                                                 headers=headers)
-        except httpx.HTTPError as exc:
+            async with self.client.request(method, url, params=params, json=body,
+                                           headers=headers, allow_redirects=False) as response:
+                status, raw = response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             span.set_attribute("error.type", type(exc).__name__)
             span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:200]))
             return None, None
-        span.set_attribute("http.response.status_code", response.status_code)
-        if response.status_code >= 500:
-            span.set_attribute("error.type", str(response.status_code))
+        span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            span.set_attribute("error.type", str(status))
             span.set_status(Status(StatusCode.ERROR))
-        return response.status_code, _json(response)
+        return status, _json(raw)

@@ -10,7 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 
 from scenarios.blackfriday import SCENARIOS
 from scenarios.intensity import Calibration
@@ -49,7 +49,7 @@ class DemoRequest:
 class DemoController:
     settings: Settings
     telemetry: Telemetry
-    client: httpx.AsyncClient
+    client: aiohttp.ClientSession
     calibration: Calibration | None
     clock: Clock = field(default_factory=Clock)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -77,7 +77,7 @@ def test_latency_counts_from_the_intended_start(storefront: FakeStorefront) -> N
         program = DemoProgram(BLACKFRIDAY, clock.now() - 5, 10, 30, 120)
         stats = RunStats(10)
         tracer = TracerProvider().get_tracer("test")
-        async with httpx.AsyncClient() as client:
+        async with aiohttp.ClientSession() as client:
             front = Storefront(client, tracer, stats, program, clock)
             visit = Visit(scheduled=clock.now() - 1.0)
             await front.call(visit, "GET", storefront.url, "/products", kind=Kind.CATALOG_LISTING,
@@ -100,7 +100,7 @@ def test_a_stalled_generator_catches_up_and_charges_the_stall(storefront: FakeSt
         tracer = TracerProvider().get_tracer("test")
         settings = Settings(product_catalog_url=storefront.url, cart_url=storefront.url,
                             checkout_url=storefront.url)
-        async with httpx.AsyncClient() as client:
+        async with aiohttp.ClientSession() as client:
             # Minutes 10 and 11 of the plan at 600 RPM, starting now.
             program = DemoProgram(BLACKFRIDAY, clock.now() - 10 * MS, MS, 12, PEAK)
             front = Storefront(client, tracer, stats, program, clock)
