@@ -38,7 +38,7 @@ BLACKFRIDAY = validate(
                 Stage(0, "quiet", QUIET_MIX),
                 Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.5),
                 Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.5, checkout_overload=1.6,
-                      go_live_burst=1.3),
+                      go_live_burst=1.0),
             ),
         ),
         config=(

@@ -137,7 +137,12 @@ class JourneyRunner:
         if not deals:
             return False
         deal = deals[spec.arrival.seq % min(len(deals), self.settings.loadgen_doorbuster_targets)]
+        # While putting the doorbuster in the cart they browse the deals like everyone else,
+        # so the catalog load does not depend on how many shoppers wait (which would make it
+        # depend on the minute's length); a slow or failed page does not stop them.
+        browsing = asyncio.ensure_future(self._browse(spec, visit))
         cart = await self._cart(visit, deal)
+        await browsing
         if cart is None or spec.wait_until is None:
             return False
         delay = spec.wait_until - self.storefront.clock.now()
