@@ -3,10 +3,8 @@ run any service under uvicorn on a real port with spans captured in memory."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,16 +12,16 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from scenarios.localpg import LocalPostgres, free_port
+from scenarios.localpg import LocalPostgres
 from scenarios.seed import seed_catalog
 from services.shared.config import ServiceSettings
 from services.shared.telemetry import Telemetry, build_telemetry
+from tests.servers import serve
 
 TEST_PRODUCTS = 20_000
 SCHEMA_INDEXES = ("idx_products_category", "idx_products_stock_quantity")
@@ -74,26 +72,6 @@ class RunningService:
             if len(found) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.01)
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run an ASGI app under uvicorn on a free loopback port, in a thread of this process."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the service did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def wait_ready(url: str, timeout: float = 30.0) -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from services.load_generator.config import Settings
 from services.load_generator.main import create_app
 from services.shared.telemetry import build_telemetry
-from tests.conftest import serve
+from tests.servers import serve
 
 TOKEN = "s3cret-token"
 DEMO = {"scenario": "blackfriday", "duration_minutes": 30, "peak_rpm": 1, "minute_seconds": 600}

@@ -28,8 +28,8 @@ from services.load_generator.config import Settings as LoadgenSettings
 from services.load_generator.main import create_app as loadgen_app
 from services.product_catalog.main import create_app as catalog_app
 from services.shared.telemetry import build_telemetry
-from tests.conftest import serve
 from tests.reliability.conftest import stock_ledger
+from tests.servers import serve
 
 FUZZ_DB = "reliability_fuzz"
 EXAMPLES = 30  # per operation and generation mode: enough to find the cracks, quick on two cores

@@ -7,17 +7,14 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -27,6 +24,7 @@ from services.load_generator.config import Settings
 from services.load_generator.controller import DemoController
 from services.load_generator.main import create_app
 from services.shared.telemetry import build_telemetry
+from tests.servers import serve
 
 FAKE = Path(__file__).with_name("fake_storefront.py")
 
@@ -103,28 +101,6 @@ def storefront(fake_storefront_process: str) -> FakeStorefront:
     fake = FakeStorefront(fake_storefront_process)
     fake.set(reset=True, latency=0.0, checkout_status=201)
     return fake
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run an ASGI app under uvicorn on a free loopback port, in a thread of this process."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on", timeout_graceful_shutdown=5,
-                                           backlog=4096))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "the server did not shut down"
 
 
 @dataclass
