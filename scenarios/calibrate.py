@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import statistics
 import threading
@@ -171,5 +172,5 @@ def calibrate(pg: LocalPostgres, stack: LocalStack, scenario: Scenario, *, targe
         products=sizing.products, catalog_capacity_qps=round(catalog_qps, 3),
         lock_throughput_per_s=round(lock_per_s, 3),
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        machine=f"{platform.machine()} {platform.node()} cpus={__import__('os').cpu_count()}",
+        machine=f"{platform.machine()} {platform.node()} cpus={os.cpu_count()}",
     )

@@ -45,6 +45,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    """measure this machine; size the catalog and the traffic from it"""
     from scenarios.calibrate import calibrate
     from scenarios.journal import Journal
     from scenarios.recovery import recover
@@ -63,6 +64,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    """return the database to baseline after a crash; stop what a run left"""
     from scenarios.recovery import restore
 
     scenario = get_scenario(args.scenario)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -42,7 +41,7 @@ def _status(span: SpanRecord) -> int:
 
 def server_minutes(spans: Iterable[SpanRecord], minutes: int) -> list[ServerMinute]:
     """Group server spans by the demo minute the services stamped on them when they began."""
-    out: dict[int, ServerMinute] = defaultdict(lambda: ServerMinute(0))
+    out: dict[int, ServerMinute] = {}
     for span in spans:
         minute = span.attributes.get("demo.minute")
         if span.kind != SERVER or minute is None or not 0 <= int(minute) < minutes:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from scenarios.apply import break_database, index_state, restore_database
+from scenarios.apply import break_database, restore_database
 from scenarios.calibrate import calibrate
 from scenarios.chart import draw
 from scenarios.intensity import Calibration
@@ -177,5 +177,3 @@ def stock_accounting(conninfo: str) -> dict[str, int]:
     assert row is not None
     return {"products_unbalanced": row[0], "orders_without_lines": row[1], "orders": row[2]}
 
-
-__all__ = ["RunOptions", "run_demo", "index_state"]

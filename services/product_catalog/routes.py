@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel
 
 from services.product_catalog import queries as q
+from services.shared.db import acquire
 from services.shared.deps import ConnDep, QueriesDep, StateDep
 
 router = APIRouter(tags=["catalog"])
@@ -74,8 +75,10 @@ async def get_product(
 
 
 @router.get("/categories", response_model=list[str])
-async def categories(state: StateDep, conn: ConnDep, queries: QueriesDep) -> list[str]:
-    # The category list never changes during a demo: read it once per process.
+async def categories(state: StateDep, queries: QueriesDep) -> list[str]:
+    # The category list never changes during a demo: read it once per process, and borrow a
+    # pooled connection only then (an exhausted pool must not delay a cached answer).
     if "categories" not in state.cache:
-        state.cache["categories"] = [r["category"] for r in await queries.fetch(conn, q.CATEGORIES, {})]
+        async with acquire(state.pool) as conn:
+            state.cache["categories"] = [r["category"] for r in await queries.fetch(conn, q.CATEGORIES, {})]
     return list(state.cache["categories"])

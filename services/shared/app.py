@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.metrics import CallbackOptions, Observation
 from psycopg_pool import AsyncConnectionPool
@@ -95,8 +96,6 @@ def create_service_app(
     @app.middleware("http")
     async def demo_clock(request: Any, call_next: Any) -> Any:
         # Labels only: the clock tells which demo minute a span belongs to, never its fate.
-        from opentelemetry import trace
-
         span = trace.get_current_span()
         for key, value in attrs.demo_labels(settings.demo_mode, settings.demo_start_timestamp,
                                             settings.demo_minute_seconds).items():
