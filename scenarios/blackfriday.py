@@ -13,6 +13,7 @@ from scenarios.model import (
     Phase,
     Scenario,
     Stage,
+    Targets,
     TrafficPlan,
 )
 from scenarios.validate import validate
@@ -67,6 +68,9 @@ BLACKFRIDAY = validate(
             ExpectedEvent(22, 21, 24, "Flow alert fires: checkout errors > 20% and catalog p95 > 2 s"),
             ExpectedEvent(25, 25, 30, "Peak failure: about 35% of checkouts fail"),
         ),
+        targets=Targets(rpm_tolerance=0.05, error_free=(0, 15), slow_catalog=(16, 30),
+                        healthy_checkout=(0, 20), healthy_max=0.05,
+                        failing_checkout=(25, 30), failing_rate=0.35, failing_tolerance=0.10),
     )
 )
 

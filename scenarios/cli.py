@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from scenarios.blackfriday import SCENARIOS, get_scenario
 
@@ -41,7 +42,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Restored: indexes back {restore['indexes_restored']}, invalid {restore['invalid_indexes']}; "
           f"alert first fired in minute {result['alert']['first_minute']}")
     print(f"Report: {report}\nChart:  {report.with_suffix('.png')}")
-    return 0 if restore["indexes_restored"] else 1
+    return _verdict(result)
+
+
+def _verdict(result: dict[str, Any]) -> int:
+    """Exit 1 when the database was not restored, 3 when the rehearsal missed a mark: a demo
+    that would not hit its marks on stage should not look like a success here."""
+    if not result["restore"]["indexes_restored"]:
+        return 1
+    checks = result["targets"]["checks"]
+    print("Targets:")
+    for check in checks:
+        print(f"  [{'met' if check['met'] else 'MISSED'}] {check['name']}: {check['observed']}")
+    return 0 if result["targets"]["met"] else 3
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:

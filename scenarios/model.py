@@ -109,6 +109,21 @@ class ExpectedEvent:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """What a rehearsal's report must show for the demo to hit its marks. Minute ranges are
+    half-open, as phases are: (0, 15) is minutes 0 through 14."""
+
+    rpm_tolerance: float  # worst |achieved - target| / target in any demo minute
+    error_free: tuple[int, int]  # no failed request in these minutes
+    slow_catalog: tuple[int, int]  # catalog p95 at or above the alert threshold in each minute
+    healthy_checkout: tuple[int, int]  # checkout failure rate below healthy_max over these minutes
+    healthy_max: float
+    failing_checkout: tuple[int, int]  # checkout failure rate near failing_rate over these minutes
+    failing_rate: float
+    failing_tolerance: float  # in points of rate: 0.10 is +/- 10 points
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -121,6 +136,7 @@ class Scenario:
     dropped_indexes: tuple[str, ...]
     alert: AlertRule
     timeline: tuple[ExpectedEvent, ...]
+    targets: Targets | None = None
     doorbusters: int = 3
     extra: dict[str, str] = field(default_factory=dict)
 

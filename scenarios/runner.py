@@ -27,6 +27,7 @@ from scenarios.otlp import OtlpReceiver, make_receiver
 from scenarios.recovery import recover
 from scenarios.seed import apply_schema, seed_catalog
 from scenarios.stack import LocalStack
+from scenarios.targets import check_targets, summary
 
 STARTUP_SECONDS = 12.0  # from stamping the clock to minute 0: the services start meanwhile
 
@@ -159,6 +160,7 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
         "stock": stock,
         "journal": str(journal.path),
     })
+    report["targets"] = summary(check_targets(opts.scenario, report))
     opts.report_path.write_text(json.dumps(report, indent=2) + "\n")
     draw(opts.scenario, report, opts.report_path.with_suffix(".png"))
     return report

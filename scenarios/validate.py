@@ -104,11 +104,30 @@ def _rest(s: Scenario) -> list[str]:
     return errors
 
 
+def _targets(s: Scenario) -> list[str]:
+    t = s.targets
+    if t is None:
+        return []
+    errors: list[str] = []
+    ranges = {"error_free": t.error_free, "slow_catalog": t.slow_catalog,
+              "healthy_checkout": t.healthy_checkout, "failing_checkout": t.failing_checkout}
+    for label, (first, end) in ranges.items():
+        if not 0 <= first < end <= s.duration_minutes:
+            errors.append(f"scenario '{s.name}': target {label} covers minutes {first}-{end}; it must be a "
+                          f"non-empty range within the scenario's {s.duration_minutes} minutes")
+    rates = {"rpm_tolerance": t.rpm_tolerance, "healthy_max": t.healthy_max,
+             "failing_rate": t.failing_rate, "failing_tolerance": t.failing_tolerance}
+    for label, value in rates.items():
+        if not (math.isfinite(value) and 0 < value < 1):
+            errors.append(f"scenario '{s.name}': target {label} is {value}; it must be between 0 and 1")
+    return errors
+
+
 def validate(s: Scenario) -> Scenario:
     """Return the scenario unchanged, or raise ScenarioError listing every problem found."""
     if s.duration_minutes <= 0:
         raise ScenarioError(f"scenario '{s.name}': duration_minutes must be positive")
-    errors = _phases(s) + _traffic(s) + _rest(s)
+    errors = _phases(s) + _traffic(s) + _rest(s) + _targets(s)
     if errors:
         raise ScenarioError("; ".join(errors))
     return s

@@ -58,3 +58,67 @@ def negative_rpm():
 @pytest.fixture
 def empty_phase():
     return dataclasses.replace(BLACKFRIDAY, phases=(Phase("all", 0, 0, "nothing"),), duration_minutes=1)
+
+
+@pytest.fixture
+def targets_beyond_duration():
+    return dataclasses.replace(BLACKFRIDAY, targets=dataclasses.replace(BLACKFRIDAY.targets, slow_catalog=(16, 31)))
+
+
+def _minute(m: int) -> dict:
+    rush = m >= 20
+    return {"minute": m, "phase": BLACKFRIDAY.phase_at(m).name, "target_rpm": BLACKFRIDAY.traffic.target_rpm(m),
+            "achieved_rpm": BLACKFRIDAY.traffic.target_rpm(m), "requests": 60, "errors": 4 if m >= 16 else 0,
+            "error_rate": 0.0, "p95_ms": 300.0, "catalog_p95_ms": 6000.0 if m >= 15 else 250.0,
+            "checkout_attempts": 10 if rush else 3, "checkout_failures": 4 if rush else 0}
+
+
+@pytest.fixture
+def on_target_report() -> dict:
+    """A report shaped the way the scenario promises: every target met."""
+    return {"minutes": [_minute(m) for m in range(30)], "alert": {"fired": True, "first_minute": 22},
+            "restore": {"indexes_restored": True, "invalid_indexes": []},
+            "stock": {"products_unbalanced": 0, "orders_without_lines": 0, "orders": 90}}
+
+
+@pytest.fixture
+def error_in_the_ramp(on_target_report):
+    on_target_report["minutes"][3]["errors"] = 1
+    return on_target_report
+
+
+@pytest.fixture
+def catalog_fast_in_minute_17(on_target_report):
+    on_target_report["minutes"][17]["catalog_p95_ms"] = 900.0
+    return on_target_report
+
+
+@pytest.fixture
+def too_few_checkout_failures(on_target_report):
+    for m in on_target_report["minutes"][25:]:
+        m["checkout_failures"] = 1
+    return on_target_report
+
+
+@pytest.fixture
+def alert_before_the_rush(on_target_report):
+    on_target_report["alert"]["first_minute"] = 19
+    return on_target_report
+
+
+@pytest.fixture
+def under_delivered_minute(on_target_report):
+    on_target_report["minutes"][12]["achieved_rpm"] = 108.0
+    return on_target_report
+
+
+@pytest.fixture
+def lost_minute(on_target_report):
+    del on_target_report["minutes"][7]
+    return on_target_report
+
+
+@pytest.fixture
+def invalid_index_left(on_target_report):
+    on_target_report["restore"] = {"indexes_restored": True, "invalid_indexes": ["idx_products_category_ccnew"]}
+    return on_target_report

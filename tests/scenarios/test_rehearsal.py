@@ -21,6 +21,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
     workdir = Path(os.environ.get("REHEARSAL_WORKDIR") or tmp_path_factory.mktemp("rehearsal"))
     path = workdir / "report.json"
     result = run_demo(RunOptions(BLACKFRIDAY, workdir, MINUTE_SECONDS, path))
+    for check in result["targets"]["checks"]:  # the verdict make demo prints, for the log
+        print(f"[{'met' if check['met'] else 'MISSED'}] {check['name']}: {check['observed']}")
     assert json.loads(path.read_text()) == json.loads(json.dumps(result))
     assert path.with_suffix(".png").stat().st_size > 10_000
     return result

@@ -1,0 +1,98 @@
+"""Did a rehearsal hit its marks? Each target of the scenario is checked against the report,
+and says what it saw, so a missed mark reads as a sentence, not as a boolean."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from scenarios.model import Scenario, Targets
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    name: str
+    met: bool
+    observed: str
+
+
+def _in(minutes: list[dict[str, Any]], span: tuple[int, int]) -> list[dict[str, Any]]:
+    return [m for m in minutes if span[0] <= m["minute"] < span[1]]
+
+
+def _checkout_rate(minutes: list[dict[str, Any]]) -> tuple[float | None, str]:
+    failed = sum(m["checkout_failures"] for m in minutes)
+    attempts = sum(m["checkout_attempts"] for m in minutes)
+    rate = failed / attempts if attempts else None
+    return rate, f"{failed}/{attempts}" + (f" = {rate:.1%}" if rate is not None else "")
+
+
+def _rpm(t: Targets, minutes: list[dict[str, Any]]) -> TargetCheck:
+    errors = [(abs(m["achieved_rpm"] - m["target_rpm"]) / m["target_rpm"], m["minute"]) for m in minutes]
+    worst, at = max(errors, default=(0.0, None))
+    return TargetCheck("achieved RPM", bool(minutes) and worst <= t.rpm_tolerance,
+                       f"worst |achieved - target| / target {worst:.1%} (minute {at}); allowed {t.rpm_tolerance:.0%}")
+
+
+def _error_free(t: Targets, minutes: list[dict[str, Any]]) -> TargetCheck:
+    seen = _in(minutes, t.error_free)
+    errors = sum(m["errors"] for m in seen)
+    return TargetCheck(f"no failed request in minutes {t.error_free[0]}-{t.error_free[1] - 1}",
+                       len(seen) == t.error_free[1] - t.error_free[0] and errors == 0,
+                       f"{errors} failed of {sum(m['requests'] for m in seen)} requests over {len(seen)} minutes")
+
+
+def _slow_catalog(t: Targets, threshold: float, minutes: list[dict[str, Any]]) -> TargetCheck:
+    seen = _in(minutes, t.slow_catalog)
+    fast = [m["minute"] for m in seen if (m["catalog_p95_ms"] or 0) < threshold]
+    lowest = min((m["catalog_p95_ms"] or 0 for m in seen), default=0)
+    return TargetCheck(f"catalog p95 >= {threshold:.0f} ms in minutes {t.slow_catalog[0]}-{t.slow_catalog[1] - 1}",
+                       len(seen) == t.slow_catalog[1] - t.slow_catalog[0] and not fast,
+                       f"lowest {lowest:.0f} ms" + (f"; below in minutes {fast}" if fast else ""))
+
+
+def _checkouts(t: Targets, minutes: list[dict[str, Any]]) -> list[TargetCheck]:
+    rate, seen = _checkout_rate(_in(minutes, t.healthy_checkout))
+    healthy = TargetCheck(
+        f"checkout failures < {t.healthy_max:.0%} over minutes {t.healthy_checkout[0]}-{t.healthy_checkout[1] - 1}",
+        rate is not None and rate < t.healthy_max, seen)
+    rate, seen = _checkout_rate(_in(minutes, t.failing_checkout))
+    low, high = t.failing_rate - t.failing_tolerance, t.failing_rate + t.failing_tolerance
+    failing = TargetCheck(
+        f"checkout failures {low:.0%}-{high:.0%} over minutes {t.failing_checkout[0]}-{t.failing_checkout[1] - 1}",
+        rate is not None and low <= rate <= high, seen)
+    return [healthy, failing]
+
+
+def _alert(scenario: Scenario, alert: dict[str, Any]) -> TargetCheck:
+    event = scenario.alert_event()
+    first = alert.get("first_minute")
+    met = first is not None and event.earliest <= first <= event.latest
+    return TargetCheck(f"alert first fires in minutes {event.earliest:g}-{event.latest:g}", met,
+                       f"first fired in minute {first}" if first is not None else "never fired")
+
+
+def _aftermath(report: dict[str, Any]) -> TargetCheck:
+    restore, stock = report.get("restore", {}), report.get("stock", {})
+    met = (bool(restore.get("indexes_restored")) and not restore.get("invalid_indexes")
+           and stock.get("products_unbalanced") == 0 and stock.get("orders_without_lines") == 0)
+    return TargetCheck("restored, stock balanced", met,
+                       f"indexes restored {restore.get('indexes_restored')}, invalid {restore.get('invalid_indexes')}, "
+                       f"unbalanced products {stock.get('products_unbalanced')}, "
+                       f"orders without lines {stock.get('orders_without_lines')}")
+
+
+def check_targets(scenario: Scenario, report: dict[str, Any]) -> list[TargetCheck]:
+    """Every target of the scenario against a run's report; empty when it declares none."""
+    t = scenario.targets
+    if t is None:
+        return []
+    minutes = report["minutes"]
+    return [_rpm(t, minutes), _error_free(t, minutes),
+            _slow_catalog(t, scenario.alert.catalog_p95_ms_gt, minutes),
+            *_checkouts(t, minutes), _alert(scenario, report["alert"]), _aftermath(report)]
+
+
+def summary(checks: list[TargetCheck]) -> dict[str, Any]:
+    return {"met": all(c.met for c in checks), "checks": [asdict(c) for c in checks]}
+

@@ -1,0 +1,38 @@
+"""The rehearsal verdict: a report on target passes every check, and each way of missing a
+mark is named by the one check it breaks, with what was seen."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from scenarios.blackfriday import BLACKFRIDAY
+from scenarios.targets import check_targets, summary
+
+
+def test_a_report_on_target_meets_every_check(on_target_report):
+    checks = check_targets(BLACKFRIDAY, on_target_report)
+    assert len(checks) == 7 and all(c.met for c in checks), [c for c in checks if not c.met]
+    assert summary(checks)["met"] is True
+
+
+@pytest.mark.parametrize(("fixture", "missed", "seen"), [
+    ("error_in_the_ramp", "no failed request", "1 failed"),
+    ("catalog_fast_in_minute_17", "catalog p95", "below in minutes [17]"),
+    ("too_few_checkout_failures", "checkout failures 25%-45%", "5/50 = 10.0%"),
+    ("alert_before_the_rush", "alert first fires", "minute 19"),
+    ("under_delivered_minute", "achieved RPM", "10.0% (minute 12)"),
+    ("lost_minute", "no failed request", "over 14 minutes"),
+    ("invalid_index_left", "restored", "idx_products_category_ccnew"),
+])
+def test_each_missed_mark_is_named_with_what_was_seen(request, fixture, missed, seen):
+    checks = check_targets(BLACKFRIDAY, request.getfixturevalue(fixture))
+    failed = [c for c in checks if not c.met]
+    assert [c.name.startswith(missed) for c in failed] == [True], failed
+    assert seen in failed[0].observed, failed[0].observed
+    assert summary(checks)["met"] is False
+
+
+def test_a_scenario_without_targets_has_nothing_to_check(on_target_report):
+    assert check_targets(dataclasses.replace(BLACKFRIDAY, targets=None), on_target_report) == []
