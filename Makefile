@@ -15,15 +15,26 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[local,infra,test]'
 	touch $(STAMP)
 
+# Locust is a benchmark opponent, not a dependency: its own venv, only for `make bench`.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/bin/locust: bench/requirements-locust.txt
+	$(PY) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q -U pip
+	$(BENCH_VENV)/bin/python -m pip install -q -r bench/requirements-locust.txt
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/bfdemo demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+bench: $(STAMP) $(BENCH_VENV)/bin/locust
+	$(BIN)/python -m bench
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy services scenarios infra
+	$(BIN)/mypy services scenarios infra bench
 
 calibrate: $(STAMP)
 	$(BIN)/bfdemo calibrate
@@ -35,4 +46,4 @@ plan: $(STAMP)
 	$(BIN)/bfdemo plan blackfriday
 
 clean:
-	rm -rf $(VENV) .demo
+	rm -rf $(VENV) $(BENCH_VENV) .demo bench/.work

@@ -8,23 +8,34 @@ import contextvars
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from services.load_generator.client import Clock
-from services.load_generator.journeys import JourneyRunner
-from services.load_generator.plan import Arrival, Program
-from services.load_generator.planner import JourneyPlanner, JourneySpec
+from services.load_generator.plan import Arrival, Moment, Program
+from services.load_generator.planner import JourneySpec
 from services.load_generator.stats import RunStats
 from services.shared.logging import get_logger
 
 log = get_logger("loadgen.scheduler")
 
 
+class Planner(Protocol):
+    def plan(self, arrival: Arrival, moment: Moment) -> JourneySpec: ...
+
+
+class Runner(Protocol):
+    async def run(self, spec: JourneySpec) -> None: ...
+
+
 @dataclass
 class Run:
+    """The schedule is independent of what a journey does: the storefront's JourneyPlanner and
+    JourneyRunner in the service, a one-request journey in the benchmarks."""
+
     program: Program
     stats: RunStats
-    planner: JourneyPlanner
-    runner: JourneyRunner
+    planner: Planner
+    runner: Runner
     clock: Clock
     joined_at: float = 0.0
     stopped_at: float | None = None   # when stop() cut the schedule short
