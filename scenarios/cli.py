@@ -34,10 +34,15 @@ def _minute_seconds(raw: str) -> float:
 def cmd_demo(args: argparse.Namespace) -> int:
     from scenarios.runner import RunOptions, run_demo
 
+    scenario = get_scenario(args.scenario)
+    if not 0 <= args.from_minute < (args.minutes or scenario.duration_minutes):
+        raise SystemExit(f"--from-minute must be at least 0 and before the last minute of '{scenario.name}', "
+                         f"got {args.from_minute}")
     report = Path(args.report or os.environ.get("DEMO_REPORT") or WORKDIR / "report.json").resolve()
     print(f"Rehearsing '{args.scenario}' at {args.minute_seconds:g} s per demo minute; report: {report}")
-    result = run_demo(RunOptions(get_scenario(args.scenario), WORKDIR.resolve(), args.minute_seconds, report,
-                                 products=args.products, duration_minutes=args.minutes))
+    result = run_demo(RunOptions(scenario, WORKDIR.resolve(), args.minute_seconds, report,
+                                 products=args.products, duration_minutes=args.minutes,
+                                 from_minute=args.from_minute))
     restore = result["restore"]
     print(f"Restored: indexes back {restore['indexes_restored']}, invalid {restore['invalid_indexes']}; "
           f"alert first fired in minute {result['alert']['first_minute']}")
@@ -106,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--report", default=None, help="JSON report path (default $DEMO_REPORT or .demo/report.json)")
     demo.add_argument("--products", type=int, default=None, help="override the calibrated catalog size")
     demo.add_argument("--minutes", type=int, default=None, help="stop after this many demo minutes")
+    demo.add_argument("--from-minute", type=int, default=0,
+                      help="start at this demo minute (rehearse a stretch; targets then judge only part)")
     demo.set_defaults(func=cmd_demo)
     for name, func in (("calibrate", cmd_calibrate), ("restore", cmd_restore)):
         p = sub.add_parser(name, help=func.__doc__)

@@ -57,9 +57,20 @@ def intensity(stage: Stage, rpm: float, calibration: Calibration | None) -> Inte
     return Intensity(catalog_pages=pages, doorbuster_checkouts=orders)
 
 
-def go_live_burst(stage: Stage, calibration: Calibration | None, pool_size: int, pool_timeout_s: float) -> float:
-    """How many shoppers wait with the doorbuster in their cart for `stage` to open."""
+def go_live_burst(stage: Stage, calibration: Calibration | None, pool_size: int, pool_timeout_s: float,
+                  minute_seconds: float) -> float:
+    """How many shoppers wait with the doorbuster in their cart for `stage` to open.
+
+    The pool is exhausted once its connections and the requests its timeout lets wait are all
+    queued behind the hot row. The rush's own excess, (overload - 1) x lock throughput per real
+    second, builds that queue within one real-time demo minute, but not within a compressed
+    one; the waiting shoppers supply what the demo minute cannot build, so the pool fills by
+    the end of the stage's first minute at any minute length, and no earlier (measured at
+    60-second minutes: a full burst on top of the excess exhausted the pool in seconds, and the
+    two-minute alert fired in the rush's first minute)."""
     if stage.go_live_burst is None or calibration is None:
         return 0.0
-    absorbed = pool_size + pool_timeout_s * calibration.lock_throughput_per_s
-    return stage.go_live_burst * absorbed
+    throughput = calibration.lock_throughput_per_s
+    absorbed = pool_size + pool_timeout_s * throughput
+    built = max(0.0, (stage.checkout_overload or 1.0) - 1.0) * throughput * minute_seconds
+    return stage.go_live_burst * max(0.0, absorbed - built)

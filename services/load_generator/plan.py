@@ -35,6 +35,7 @@ class Moment:
     go_live_stage: Stage | None = None
     # The scenario's checkout pool: max connections and its timeout, in seconds.
     pool: tuple[int, float] = (0, 0.0)
+    minute_seconds: float = 60.0
 
 
 class Program(Protocol):
@@ -157,6 +158,7 @@ class DemoProgram:
             go_live=self.start + upcoming.from_minute * self.minute_seconds if upcoming else None,
             go_live_stage=upcoming,
             pool=(int(config.get("DB_MAX_CONNECTIONS", 0)), float(config.get("DB_CONNECTION_TIMEOUT", 0))),
+            minute_seconds=self.minute_seconds,
         )
 
 

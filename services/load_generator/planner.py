@@ -74,7 +74,8 @@ class JourneyPlanner:
         The stretch holds the burst the plan asks for at the current rate of such shoppers."""
         if moment.go_live is None or moment.go_live_stage is None or kind == "browse_only":
             return None
-        burst = go_live_burst(moment.go_live_stage, self.calibration, *moment.pool) / self.replicas
+        burst = go_live_burst(moment.go_live_stage, self.calibration, *moment.pool,
+                              moment.minute_seconds) / self.replicas
         carts_per_s = moment.total_rpm / self.replicas / 60 * (
             moment.stage.mix.browse_and_cart + moment.stage.mix.full_checkout)
         if burst < 1 or carts_per_s <= 0 or arrival.at < moment.go_live - burst / carts_per_s:

@@ -88,6 +88,9 @@ def demo_status(demo: Run | None, baseline: Run | None, now: float,
         "joined_minute": first,
         "journeys": stats.journeys,
         "cancelled_journeys": stats.cancelled_journeys,
+        # Journeys launched and not yet finished: a minute's figures are final once none of
+        # its journeys is in flight (a checkout may wait on a row lock for tens of seconds).
+        "in_flight_journeys": len(demo.journeys),
         "max_schedule_lag_ms": round(stats.max_schedule_lag_ms, 1),
     })
     return out

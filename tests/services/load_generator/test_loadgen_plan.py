@@ -145,3 +145,19 @@ def test_stats_count_errors_apart_from_business_answers() -> None:
     assert r["checkout_attempts"] == 3 and r["checkout_failures"] == 2
     assert r["catalog_p95_ms"] == 3000.0 and r["p95_ms"] == 30000.0
     assert r["achieved_rpm"] == 6.0  # one journey in a 10-second minute
+
+
+@pytest.mark.parametrize("ms", [6, 10, 60])
+def test_go_live_waiters_top_up_what_the_minute_cannot_queue(ms: float) -> None:
+    """Waiters plus the rush's first-minute excess fill the checkout pool (its connections and
+    what its timeout lets wait); at real-time minutes the excess alone does, and nobody waits."""
+    cal = Calibration(products=1_000_000, catalog_capacity_qps=12.0, lock_throughput_per_s=0.75)
+    rush = BLACKFRIDAY.traffic.stage_at(20)
+    p = program(ms)
+    pool, timeout = p.moment(START).pool
+    absorbed = pool + timeout * cal.lock_throughput_per_s
+    excess = (rush.checkout_overload - 1) * cal.lock_throughput_per_s * ms  # type: ignore[operator]
+    planner = JourneyPlanner(cal)
+    arrivals = [a for a in p.arrivals(0) if a.minute is not None and a.minute < 20]
+    waiters = sum(planner.plan(a, p.moment(a.at)).wait_until is not None for a in arrivals)
+    assert abs(waiters - max(0.0, absorbed - excess)) <= 1, (waiters, absorbed, excess)
