@@ -1,4 +1,5 @@
-"""One storefront service: a Deployment of the shared image and its ClusterIP Service."""
+"""One storefront service: a Deployment (or, for the load generator, a StatefulSet) of the
+shared image and its ClusterIP Service."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from infra import k8s as spec
 from infra.options import child_options
 
 UID = 10001  # the non-root user the Dockerfile creates
+# A StatefulSet pod's ordinal, as a label Kubernetes (>= 1.28) sets and the downward API reads.
+POD_INDEX = "metadata.labels['apps.kubernetes.io/pod-index']"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class MicroserviceArgs:
     secret_env: list[SecretEnv] = field(default_factory=list)
     replicas: int = 1
     db_client: bool = True
+    # Set: a StatefulSet whose pods get their ordinal (0..replicas-1) in this environment
+    # variable, from the pod-index label Kubernetes >= 1.28 puts on StatefulSet pods. Unset: a
+    # Deployment, whose pods are interchangeable and cannot tell themselves apart.
+    ordinal_env: str | None = None
 
 
 class Microservice(pulumi.ComponentResource):
@@ -40,24 +47,37 @@ class Microservice(pulumi.ComponentResource):
         child = child_options(self, opts)
         meta: spec.Spec = {"name": args.service, "namespace": args.namespace,
                 "labels": spec.labels(args.service)}
-        self.deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata=meta,
-            spec={
-                "replicas": args.replicas,
-                "selector": {"match_labels": spec.selector(args.service)},
-                "template": {
-                    "metadata": {"labels": spec.labels(args.service, db_client=args.db_client)},
-                    "spec": {
-                        "security_context": spec.pod_security(UID),
-                        "termination_grace_period_seconds": 15,
-                        "containers": [_container(args)],
-                        "volumes": [spec.tmp_volume()],
-                    },
+        workload: spec.Spec = {
+            "replicas": args.replicas,
+            "selector": {"match_labels": spec.selector(args.service)},
+            "template": {
+                "metadata": {"labels": spec.labels(args.service, db_client=args.db_client)},
+                "spec": {
+                    "security_context": spec.pod_security(UID),
+                    "termination_grace_period_seconds": 15,
+                    "containers": [_container(args)],
+                    "volumes": [spec.tmp_volume()],
                 },
             },
-            opts=child,
-        )
+        }
+        self.workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet
+        if args.ordinal_env is None:
+            self.workload = k8s.apps.v1.Deployment(
+                f"{name}-deployment", metadata=meta, spec=workload, opts=child)
+        else:
+            self.workload = k8s.apps.v1.StatefulSet(
+                f"{name}-statefulset", metadata=meta, opts=child, spec={
+                    **workload,
+                    # The governing Service is the ClusterIP Service below, not a headless
+                    # one: nothing addresses a replica by its own DNS name (they are told
+                    # apart by ordinal only, and reached through port-forward), so a
+                    # headless Service would be one more object serving nothing.
+                    "service_name": args.service,
+                    # All replicas start together (OrderedReady would create pod n only once
+                    # pod n-1 is ready): the demo clock is stamped ahead of time, and a
+                    # replica's share of the journeys is lost until it runs.
+                    "pod_management_policy": "Parallel",
+                })
         # A fixed Service name: it is the DNS name the other services are configured with.
         self.service = k8s.core.v1.Service(
             f"{name}-service",
@@ -71,10 +91,11 @@ class Microservice(pulumi.ComponentResource):
 
 
 def _env(args: MicroserviceArgs) -> list[spec.Spec]:
+    kind = "deployment" if args.ordinal_env is None else "statefulset"
     attrs = ",".join([
         "k8s.pod.name=$(K8S_POD_NAME)",
         "k8s.namespace.name=$(K8S_NAMESPACE)",
-        f"k8s.deployment.name={args.service}",
+        f"k8s.{kind}.name={args.service}",
     ])
     env: list[spec.Spec] = [
         {"name": "K8S_POD_NAME", "value_from": {"field_ref": {"field_path": "metadata.name"}}},
@@ -84,6 +105,9 @@ def _env(args: MicroserviceArgs) -> list[spec.Spec]:
         # The kubelet expands $(K8S_...) because those variables are declared above.
         {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": attrs},
     ]
+    if args.ordinal_env is not None:
+        env.append({"name": args.ordinal_env,
+                    "value_from": {"field_ref": {"field_path": POD_INDEX}}})
     env += [{"name": s.env, "value_from": {"secret_key_ref": {"name": s.secret, "key": s.key}}}
             for s in args.secret_env]
     return env

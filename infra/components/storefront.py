@@ -2,10 +2,11 @@
 
 Why the pods roll when the scenario changes: the ConfigMaps are auto-named. The Kubernetes
 provider replaces a ConfigMap whose data changed (it treats ConfigMaps as immutable), the new
-name flows into every Deployment's envFrom, and that pod-template change rolls them. Chosen over
-a checksum annotation because each ReplicaSet keeps pointing at the exact ConfigMap it was
-created with: a pod of the old ReplicaSet that restarts mid-rollout cannot pick up half of the
-new configuration, and the old ConfigMap is deleted only after the rollout succeeded."""
+name flows into every workload's envFrom, and that pod-template change rolls them. Chosen over
+a checksum annotation because each ReplicaSet (each revision of the load generator's
+StatefulSet) keeps pointing at the exact ConfigMap it was created with: a pod of the old
+revision that restarts mid-rollout cannot pick up half of the new configuration, and the old
+ConfigMap is deleted only after the rollout succeeded."""
 
 from __future__ import annotations
 
@@ -69,10 +70,14 @@ class Storefront(pulumi.ComponentResource):
         extra = k8s.core.v1.ConfigMap(
             "loadgen-config", metadata={"namespace": args.namespace}, data=data, opts=child)
         # Not a database client: the NetworkPolicy keeps the load generator away from PostgreSQL.
+        # A StatefulSet, so that each replica knows its index: replica i sends 1/N of the
+        # journeys at its own phase and names its shoppers shopper-{i}-*. (Deployment pods
+        # would all be index 0: coinciding arrivals, colliding shopper ids.)
         return Microservice(LOAD_GENERATOR, MicroserviceArgs(
             namespace=args.namespace, service=LOAD_GENERATOR, port=SERVICES[LOAD_GENERATOR][1],
             image=args.image, image_pull_policy=args.image_pull_policy,
             config_maps=[self.config_map_name, extra.metadata.apply(lambda m: m.name)],
             secret_env=[SecretEnv("ADMIN_TOKEN", secret.metadata.apply(lambda m: m.name),
                                   "token")],
-            replicas=args.loadgen_replicas, db_client=False), opts=child)
+            replicas=args.loadgen_replicas, db_client=False,
+            ordinal_env="LOADGEN_REPLICA_INDEX"), opts=child)

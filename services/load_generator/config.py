@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scenarios.intensity import Calibration
@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     loadgen_max_connections: int = Field(default=1000, ge=1, le=100_000)
     # How long stop-demo and shutdown wait for cancelled journeys to unwind.
     loadgen_stop_grace_seconds: float = Field(default=5.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _index_within_replicas(self) -> Settings:
+        # The phase wraps (plan.replica_phase takes the index mod N): an out-of-range index
+        # would double another replica's arrivals while a share of the rate goes unsent.
+        if self.loadgen_replica_index >= self.loadgen_replicas:
+            raise ValueError(
+                f"LOADGEN_REPLICA_INDEX ({self.loadgen_replica_index}) must be below "
+                f"LOADGEN_REPLICAS ({self.loadgen_replicas}).")
+        return self
 
     def calibration(self) -> Calibration | None:
         """The calibration from CALIBRATION_JSON, else CALIBRATION_FILE, else None."""

@@ -43,9 +43,13 @@ def config_map_data(run: Run, prefix: str) -> dict[str, str]:
     return dict(cm.inputs["data"])
 
 
-def deployment(run: Run, name: str) -> dict[str, Any]:
-    return manifest(run.named("kubernetes:apps/v1:Deployment", f"{name}-deployment"))
+def workload(run: Run, name: str) -> dict[str, Any]:
+    """A service's Deployment, or its StatefulSet (the load generator's)."""
+    [found] = [r for typ, kind in (("kubernetes:apps/v1:Deployment", "deployment"),
+                                   ("kubernetes:apps/v1:StatefulSet", "statefulset"))
+               for r in run.of_type(typ) if r.name == f"{name}-{kind}"]
+    return manifest(found)
 
 
 def container(run: Run, name: str) -> dict[str, Any]:
-    return deployment(run, name)["spec"]["template"]["spec"]["containers"][0]
+    return workload(run, name)["spec"]["template"]["spec"]["containers"][0]

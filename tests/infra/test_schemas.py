@@ -27,7 +27,7 @@ def test_every_object_validates(case: str, all_runs: dict[str, Run]) -> None:
 
 
 def test_validation_catches_a_broken_object(blackfriday: Run) -> None:
-    [sts] = blackfriday.of_type("kubernetes:apps/v1:StatefulSet")
+    sts = blackfriday.named("kubernetes:apps/v1:StatefulSet", "postgres-statefulset")
     broken = manifest(sts)
     broken["spec"]["template"]["spec"]["containers"][0]["resources"]["requets"] = {}
     with pytest.raises(kubernetes_validate.ValidationError):

@@ -22,9 +22,11 @@ CLOCK_COMMAND = "blackfriday-demo-clock"
 def test_baseline_has_the_whole_stack_and_no_scenario(baseline: Run) -> None:
     deployments = {r.inputs["metadata"]["name"]
                    for r in baseline.of_type("kubernetes:apps/v1:Deployment")}
-    assert deployments == {*SERVICES, "otel-collector"}
-    assert [r.inputs["metadata"]["name"]
-            for r in baseline.of_type("kubernetes:apps/v1:StatefulSet")] == ["postgres"]
+    assert deployments == {*SERVICES, "otel-collector"} - {"load-generator"}
+    # The load generator is a StatefulSet so that its replicas get distinct indexes.
+    assert {r.inputs["metadata"]["name"]
+            for r in baseline.of_type("kubernetes:apps/v1:StatefulSet")} == {"postgres",
+                                                                          "load-generator"}
     assert len(baseline.of_type("kubernetes:batch/v1:Job")) == 1
     assert len(baseline.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")) == 1
     assert baseline.of_type(COMMAND) == []
