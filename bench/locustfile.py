@@ -32,13 +32,15 @@ class Shopper(BASE):  # type: ignore[misc, valid-type]
 
 
 class Steps(LoadTestShape):
-    """rate x P users during each step; stop at the end of the plan."""
+    """rate x P users during each step, spawned at `rate` a second; stop at the end of the plan."""
 
     def tick(self) -> tuple[int, float] | None:
         elapsed = self.get_run_time()
         for seconds, rate in PLAN:
             if elapsed < seconds:
                 users = max(1, math.ceil(rate * PACING))
-                return users, float(users)  # spawn the whole step's users within a second
+                # Spawning `rate` users a second spreads each step's new users over one pacing
+                # period, so their paced requests interleave instead of arriving in bursts.
+                return users, max(1.0, rate)
             elapsed -= seconds
         return None
