@@ -91,9 +91,9 @@ def locust(url: str, plan: Plan, pacing: float, *, user: str = "fast",
 
 def _cpu_over(pid: int, window: tuple[float, float]) -> float:
     sleep_until(window[0])
-    before = cpu_seconds(pid)
+    before = cpu_seconds([pid])
     sleep_until(window[1])
-    return cpu_seconds(pid) - before
+    return cpu_seconds([pid]) - before
 
 
 def accuracy(ctx: BenchContext) -> dict[str, Any]:

@@ -18,8 +18,10 @@ import httpx
 import psycopg
 
 from bench.context import BenchContext
+from scenarios.alert import percentile
 from scenarios.stack import LocalStack
 from services.load_generator.config import Settings as LoadgenSettings
+from services.load_generator.journeys import listing_params as journey_listing_params
 
 TRANSPORT_ERROR = 599  # status recorded when no HTTP answer came (refused, reset, client timeout)
 OK_STATUSES = (200, 201)
@@ -88,14 +90,6 @@ def schedule(rate_per_s: float, seconds: float, start: float = 0.0) -> list[floa
     return [start + i / rate_per_s for i in range(math.floor(rate_per_s * seconds))] if rate_per_s > 0 else []
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
 def _ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
@@ -121,14 +115,10 @@ def ratio(a: float | None, b: float | None, digits: int = 2) -> float | None:
 # --- the storefront requests, as the load generator's journeys send them ---------------------
 
 def listing_params(categories: Sequence[str], slot: int) -> dict[str, Any]:
-    """services.load_generator.journeys._listing_params with the load generator's defaults."""
+    """The load generator's listing pages, with its default price window and ceiling."""
     fields = LoadgenSettings.model_fields
-    width = float(fields["loadgen_price_window"].default)
-    ceiling = float(fields["loadgen_price_ceiling"].default)
-    windows = max(1, math.ceil(ceiling / width))
-    window = (slot + slot // len(categories)) % windows
-    return {"category": categories[slot % len(categories)], "price_min": window * width,
-            "price_max": (window + 1) * width, "limit": 20}
+    return journey_listing_params(categories, slot, float(fields["loadgen_price_window"].default),
+                                  float(fields["loadgen_price_ceiling"].default))
 
 
 def listing(catalog_url: str, categories: Sequence[str], slot: int, due: float = 0.0) -> Request:

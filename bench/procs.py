@@ -9,7 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,11 +23,36 @@ LOCUST = ROOT / ".venv-bench" / "bin" / "locust"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time used so far by `pid` (and children it waited for), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # After the command field: utime, stime, cutime, cstime are fields 14-17 of stat(5).
-    return sum(int(v) for v in fields[11:15]) / TICKS
+def _proc_table() -> dict[int, tuple[int, int]]:
+    """pid -> (ppid, CPU ticks: utime + stime + cutime + cstime) for every process."""
+    table: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # fields[0] is stat(5) field 3 (state)
+        table[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    return table
+
+
+def cpu_seconds(roots: Iterable[int]) -> float:
+    """CPU seconds used so far by `roots` and all their descendants (and children they reaped)."""
+    table = _proc_table()
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (ppid, _) in table.items():
+        children[ppid].append(pid)
+    seen: set[int] = set()
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid in seen or pid not in table:
+            continue
+        seen.add(pid)
+        todo.extend(children[pid])
+    return sum(table[pid][1] for pid in seen) / TICKS
 
 
 def pinned(argv: Sequence[str], core: int | None) -> list[str]:

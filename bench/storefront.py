@@ -8,10 +8,7 @@ The untraced run offers the same schedule to freshly started services."""
 from __future__ import annotations
 
 import math
-import os
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from bench.context import BenchContext
@@ -28,44 +25,13 @@ from bench.openloop import (
     services,
     summarize,
 )
+from bench.procs import cpu_seconds
 from scenarios.otlp import make_receiver
 
 CATALOG_RATE = 20.0  # listings per second
 CHECKOUT_RATE = 5.0  # checkouts per second, each of a different in-stock product
 WARMUP_S = 10.0  # full-length warm-up at the same rate (imports, EXPLAIN cache, pool, buffers)
 MEASURE_S = 30.0
-
-
-def _proc_table() -> dict[int, tuple[int, int]]:
-    """pid -> (ppid, CPU ticks: utime + stime + cutime + cstime) for every process."""
-    table: dict[int, tuple[int, int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()  # fields[0] is stat field 3 (state)
-        table[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
-    return table
-
-
-def tree_cpu_seconds(roots: Iterable[int]) -> float:
-    """CPU seconds used so far by `roots` and all their descendants."""
-    table = _proc_table()
-    children: dict[int, list[int]] = defaultdict(list)
-    for pid, (ppid, _) in table.items():
-        children[ppid].append(pid)
-    seen: set[int] = set()
-    todo = list(roots)
-    while todo:
-        pid = todo.pop()
-        if pid in seen or pid not in table:
-            continue
-        seen.add(pid)
-        todo.extend(children[pid])
-    return sum(table[pid][1] for pid in seen) / os.sysconf("SC_CLK_TCK")
 
 
 def _traffic(urls: tuple[str, str], cats: Sequence[str], products: Sequence[int], seconds: float,
@@ -93,9 +59,9 @@ def _measure(ctx: BenchContext, label: str, extra: dict[str, str], products: Seq
         cats = categories(urls[0])
         run_open_loop(_traffic(urls, cats, products[:n_warm], warm, 0))
         pids = list(stack.pids().values())
-        before = tree_cpu_seconds(pids)
+        before = cpu_seconds(pids)
         outcomes = run_open_loop(_traffic(urls, cats, products[n_warm:], seconds, 100_000))
-        cpu_s = tree_cpu_seconds(pids) - before
+        cpu_s = cpu_seconds(pids) - before
     return _figures(outcomes, cpu_s, seconds)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,15 @@ from services.load_generator.client import Answer, Storefront, Visit
 from services.load_generator.config import Settings
 from services.load_generator.planner import JourneySpec
 from services.load_generator.stats import Kind
+
+
+def listing_params(categories: Sequence[str], slot: int, width: float, ceiling: float) -> dict[str, Any]:
+    """The catalog page a listing slot views: categories in turn, price windows of `width` up
+    to `ceiling`, so consecutive slots spread over the catalog."""
+    windows = max(1, math.ceil(ceiling / width))
+    window = (slot + slot // len(categories)) % windows
+    return {"category": categories[slot % len(categories)], "price_min": window * width,
+            "price_max": (window + 1) * width, "limit": 20}
 
 
 @dataclass
@@ -85,11 +94,8 @@ class JourneyRunner:
         return answer.ok
 
     def _listing_params(self, categories: list[str], slot: int) -> dict[str, Any]:
-        width, ceiling = self.settings.loadgen_price_window, self.settings.loadgen_price_ceiling
-        windows = max(1, math.ceil(ceiling / width))
-        window = (slot + slot // len(categories)) % windows
-        return {"category": categories[slot % len(categories)], "price_min": window * width,
-                "price_max": (window + 1) * width, "limit": 20}
+        return listing_params(categories, slot, self.settings.loadgen_price_window,
+                              self.settings.loadgen_price_ceiling)
 
     async def _browse(self, spec: JourneySpec, visit: Visit) -> dict[str, Any] | None:
         base = self.settings.product_catalog_url
