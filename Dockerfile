@@ -1,6 +1,6 @@
 # One image for all four services and the seed Job:
 #   python -m services <product-catalog|cart|checkout|load-generator>
-#   python -m scenarios.seed --products N
+#   python -m services seed --products N
 # kind flow: docker build -t bfdemo-services:dev . && kind load docker-image bfdemo-services:dev --name bfdemo
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -8,13 +8,12 @@ RUN python -m venv /opt/venv
 WORKDIR /app
 # Dependencies first, from pyproject.toml alone, so code edits reuse this layer.
 COPY pyproject.toml README.md ./
-RUN mkdir -p services scenarios infra && touch services/__init__.py scenarios/__init__.py \
-    infra/__init__.py && /opt/venv/bin/pip install . && /opt/venv/bin/pip uninstall -y blackfriday-outage
+RUN mkdir -p services scenarios && touch services/__init__.py scenarios/__init__.py \
+    && /opt/venv/bin/pip install . && /opt/venv/bin/pip uninstall -y blackfriday-outage
+# The code is copied, not installed: `python -m services` runs from /app, and both packages
+# read their SQL through importlib.resources from where they stand.
 COPY services services
 COPY scenarios scenarios
-COPY sql sql
-# Editable: scenarios.model finds sql/ next to the packages, as in the source tree.
-RUN /opt/venv/bin/pip install --no-deps -e .
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1

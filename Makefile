@@ -34,7 +34,7 @@ bench: $(STAMP) $(BENCH_VENV)/bin/locust
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy services scenarios infra bench
+	$(BIN)/mypy services scenarios rehearsal infra bench
 
 calibrate: $(STAMP)
 	$(BIN)/bfdemo calibrate

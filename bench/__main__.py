@@ -22,10 +22,10 @@ from typing import Any
 from bench.context import BenchContext, quick_from_env
 from bench.procs import ROOT
 from bench.report import table, update_readme
+from rehearsal.crashstate import CrashState
+from rehearsal.localpg import LocalPostgres
+from rehearsal.runner import ensure_calibration, ensure_catalog
 from scenarios.blackfriday import BLACKFRIDAY
-from scenarios.journal import Journal
-from scenarios.localpg import LocalPostgres
-from scenarios.runner import ensure_calibration, ensure_catalog
 
 # Each module's run(ctx); loadgen's returns its two sections, the others one section each.
 BENCHES = ("loadgen", "storefront", "restore", "physics")
@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     quick = quick_from_env()
     pg = LocalPostgres(workdir / "pgdata").up()
     try:
-        journal = Journal(workdir / "journal.json", BLACKFRIDAY.name)
-        calibration = ensure_calibration(pg, calibration_dir(workdir), BLACKFRIDAY, journal)
+        crash = CrashState(workdir / "crash-state.json", BLACKFRIDAY.name)
+        calibration = ensure_calibration(pg, calibration_dir(workdir), BLACKFRIDAY, crash)
         ensure_catalog(pg, calibration.products, BLACKFRIDAY)
         ctx = BenchContext(workdir, pg, calibration, BLACKFRIDAY, quick)
         results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() and not quick else {}

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from rehearsal.localpg import LocalPostgres
 from scenarios.intensity import Calibration
-from scenarios.localpg import LocalPostgres
 from scenarios.model import Scenario
 
 

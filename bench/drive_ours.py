@@ -24,11 +24,11 @@ from opentelemetry import baggage, context
 from scenarios.alert import percentile
 from scenarios.blackfriday import BLACKFRIDAY
 from scenarios.model import Scenario
+from services.load_generator.choices import JourneySpec
 from services.load_generator.client import Clock, Storefront, Visit
 from services.load_generator.config import Settings
 from services.load_generator.main import http_client
-from services.load_generator.plan import Arrival, Moment
-from services.load_generator.planner import JourneySpec
+from services.load_generator.programs import Arrival, Moment
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import RunStats
 from services.shared.telemetry import build_telemetry
@@ -79,8 +79,8 @@ class LagStats(RunStats):
 
 
 @dataclass(frozen=True)
-class PingPlanner:
-    def plan(self, arrival: Arrival, moment: Moment) -> JourneySpec:
+class PingChooser:
+    def choose(self, arrival: Arrival, moment: Moment) -> JourneySpec:
         return JourneySpec(arrival, "browse_only", moment, (), None, f"bench-{arrival.seq}")
 
 
@@ -104,7 +104,7 @@ async def drive(target: str, program: StepProgram) -> dict[str, Any]:
     stats = LagStats(program.window_seconds)
     async with http_client(settings) as client:
         storefront = Storefront(client, telemetry.tracer("bench"), stats, program, clock)
-        await Run(program, stats, PingPlanner(), PingRunner(storefront, target), clock).start()
+        await Run(program, stats, PingChooser(), PingRunner(storefront, target), clock).start()
     telemetry.shutdown()
     lags = stats.lags_ms
     latencies = [lat for m in stats.minutes.values() for lat in m.latencies_ms]

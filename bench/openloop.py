@@ -18,8 +18,8 @@ import httpx
 import psycopg
 
 from bench.context import BenchContext
+from rehearsal.stack import LocalStack
 from scenarios.alert import percentile
-from scenarios.stack import LocalStack
 from services.load_generator.config import Settings as LoadgenSettings
 from services.load_generator.journeys import listing_params as journey_listing_params
 

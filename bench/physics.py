@@ -33,7 +33,7 @@ from bench.openloop import (
     summarize,
 )
 from bench.restore import restore_or_fail
-from scenarios.apply import break_database
+from rehearsal.database import break_database
 from scenarios.model import Stage
 
 SEQUENTIAL = 150  # requests per kind and index state (a fifth when quick)

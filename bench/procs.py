@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from scenarios.localpg import free_port
+from rehearsal.localpg import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUST = ROOT / ".venv-bench" / "bin" / "locust"

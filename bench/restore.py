@@ -20,7 +20,7 @@ import psycopg
 
 from bench.context import BenchContext
 from bench.openloop import ratio
-from scenarios.apply import break_database, index_state, restore_database
+from rehearsal.database import break_database, index_state, restore_database
 
 # A receipt of one unit: on hand and received move together, so the stock stays balanced.
 WRITE_SQL = "UPDATE products SET stock_quantity = stock_quantity + 1, stock_received = stock_received + 1 WHERE id = %s"

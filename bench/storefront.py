@@ -26,7 +26,7 @@ from bench.openloop import (
     summarize,
 )
 from bench.procs import cpu_seconds
-from scenarios.otlp import make_receiver
+from rehearsal.otlp import make_receiver
 
 CATALOG_RATE = 20.0  # listings per second
 CHECKOUT_RATE = 5.0  # checkouts per second, each of a different in-stock product

@@ -15,6 +15,7 @@ from infra.components.seed import CatalogSeed, CatalogSeedArgs
 from infra.components.storefront import Storefront, StorefrontArgs
 from infra.config import load_config
 from infra.outputs import service_config, watch_commands
+from scenarios.scripts import sql_text
 
 cfg = load_config()
 ns = Namespace("namespace", cfg.namespace)
@@ -31,8 +32,8 @@ collector = OtelCollector("otel-collector", CollectorArgs(
 switch = None
 if cfg.scenario is not None:
     switch = ScenarioSwitch(cfg.scenario.name, ScenarioArgs(
-        cfg.scenario, cfg.namespace, "postgres", "postgres", DB_USER, DB_NAME,
-        cfg.kube_context, cfg.demo_run),
+        cfg.scenario, sql_text(cfg.scenario.break_sql), sql_text(cfg.scenario.restore_sql),
+        cfg.namespace, "postgres", "postgres", DB_USER, DB_NAME, cfg.kube_context, cfg.demo_run),
         opts=pulumi.ResourceOptions(depends_on=[seed]))
 start = switch.start_timestamp if switch else None
 

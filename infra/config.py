@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from scenarios.blackfriday import get_scenario
+from scenarios.catalogue import get_scenario
 from scenarios.intensity import Calibration
 from scenarios.model import Scenario
 

@@ -15,7 +15,7 @@ def service_config(cfg: StackConfig, db_env: dict[str, str], otlp_endpoint: str,
     """The services' ConfigMap: DB_* (no password), the scenario's values, the demo clock and
     the collector endpoint. DEMO_START_TIMESTAMP is set only while a scenario is active: the
     services treat its absence as 'no demo clock'."""
-    from scenarios.blackfriday import SCENARIOS
+    from scenarios.catalogue import SCENARIOS
 
     # Every key any scenario changes is written, at its baseline value unless the active
     # scenario sets it: leaving a scenario resets all of its keys.
@@ -48,6 +48,6 @@ def watch_commands(cfg: StackConfig) -> dict[str, str]:
         "pods": f"{kc} get pods -w",
         "indexes": (f"{kc} exec statefulset/postgres -c postgres -- "
                     "psql -U ecommerce_user -d ecommerce -c '\\di products*'"),
-        "plan": "python -m scenarios.plan " + (cfg.scenario.name if cfg.scenario
+        "plan": "bfdemo plan " + (cfg.scenario.name if cfg.scenario
                                                else "blackfriday"),
     }

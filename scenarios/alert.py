@@ -42,6 +42,11 @@ class AlertResult(TypedDict):
     windows: list[AlertWindow]
 
 
+def failure_rate(failures: int, attempts: int) -> float | None:
+    """Failures over attempts; None when nothing was attempted (no rate, rather than 0 %)."""
+    return failures / attempts if attempts else None
+
+
 def percentile(values: Iterable[float], q: float) -> float | None:
     """Exact nearest-rank percentile (q in 0..100); None when there are no values."""
     ordered = sorted(values)
@@ -74,7 +79,7 @@ def _window(rule: AlertRule, observed: list[MinuteObservation], start: int, end:
     attempts = sum(o.checkout_attempts for o in observed)
     failures = sum(o.checkout_failures for o in observed)
     latencies = [ms for o in observed for ms in o.catalog_latencies_ms]
-    rate = failures / attempts if attempts else None
+    rate = failure_rate(failures, attempts)
     p95 = percentile(latencies, 95)
     fired = (rate is not None and rate > rule.checkout_error_rate_gt
              and p95 is not None and p95 > rule.catalog_p95_ms_gt)

@@ -5,7 +5,6 @@ pool cut to 20 connections with a 5-second timeout."""
 from __future__ import annotations
 
 from scenarios.model import (
-    SQL_DIR,
     AlertRule,
     ConfigChange,
     ExpectedEvent,
@@ -14,73 +13,60 @@ from scenarios.model import (
     Scenario,
     Stage,
     Targets,
-    TrafficPlan,
+    Traffic,
 )
-from scenarios.validate import validate
 
 QUIET_MIX = JourneyMix(browse_only=0.60, browse_and_cart=0.25, full_checkout=0.15)
 SALE_MIX = JourneyMix(browse_only=0.50, browse_and_cart=0.20, full_checkout=0.30)
 
-BLACKFRIDAY = validate(
-    Scenario(
-        name="blackfriday",
-        description="Missing indexes and an undersized connection pool meet Black Friday traffic.",
-        duration_minutes=30,
-        phases=(
-            Phase("ramp", 0, 10, "Traffic ramps from 30 to 120 journeys per minute."),
-            Phase("peak", 10, 15, "Peak traffic; everything still answers."),
-            Phase("degradation", 15, 20, "The doorbuster sale opens; catalog scans pile up."),
-            Phase("pool_exhaustion", 20, 25, "The checkout rush exhausts the checkout pool."),
-            Phase("peak_failure", 25, 30, "Peak failure rate; revenue is lost every minute."),
+BLACKFRIDAY = Scenario(
+    name="blackfriday",
+    description="Missing indexes and an undersized connection pool meet Black Friday traffic.",
+    duration_minutes=30,
+    phases=(
+        Phase("ramp", 0, 10, "Traffic ramps from 30 to 120 journeys per minute."),
+        Phase("peak", 10, 15, "Peak traffic; everything still answers."),
+        Phase("degradation", 15, 20, "The doorbuster sale opens; catalog scans pile up."),
+        Phase("pool_exhaustion", 20, 25, "The checkout rush exhausts the checkout pool."),
+        Phase("peak_failure", 25, 30, "Peak failure rate; revenue is lost every minute."),
+    ),
+    traffic=Traffic(
+        rpm_points=((0, 30.0), (10, 120.0), (30, 120.0)),
+        stages=(
+            Stage(0, "quiet", QUIET_MIX),
+            Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.5),
+            Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.5, checkout_overload=1.6,
+                  go_live_burst=1.0),
         ),
-        traffic=TrafficPlan(
-            rpm_points=((0, 30.0), (10, 120.0), (30, 120.0)),
-            stages=(
-                Stage(0, "quiet", QUIET_MIX),
-                Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.5),
-                Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.5, checkout_overload=1.6,
-                      go_live_burst=1.0),
-            ),
+    ),
+    config=(
+        ConfigChange("DEMO_MODE", "off", "blackfriday", "turns on the demo clock and its spans"),
+        ConfigChange("DB_MAX_CONNECTIONS", "100", "20", "the pool is sized for a quiet day"),
+        ConfigChange("DB_CONNECTION_TIMEOUT", "30", "5", "requests give up on the pool fast"),
+    ),
+    break_sql="blackfriday/break.sql",
+    restore_sql="blackfriday/restore.sql",
+    dropped_indexes=("idx_products_category", "idx_products_stock_quantity"),
+    alert=AlertRule(
+        name="black-friday-checkout-meltdown",
+        window_minutes=2,
+        checkout_error_rate_gt=0.20,
+        catalog_p95_ms_gt=2000.0,
+        span_conditions=(
+            "db.slow_query == true",
+            "db.full_table_scan == true",
+            "db.connection.pool.exhausted == true",
+            "checkout.failed == true",
         ),
-        config=(
-            ConfigChange("DEMO_MODE", "off", "blackfriday", "turns on the demo clock and its spans"),
-            ConfigChange("DB_MAX_CONNECTIONS", "100", "20", "the pool is sized for a quiet day"),
-            ConfigChange("DB_CONNECTION_TIMEOUT", "30", "5", "requests give up on the pool fast"),
-        ),
-        break_sql=SQL_DIR / "blackfriday" / "break.sql",
-        restore_sql=SQL_DIR / "blackfriday" / "restore.sql",
-        dropped_indexes=("idx_products_category", "idx_products_stock_quantity"),
-        alert=AlertRule(
-            name="black-friday-checkout-meltdown",
-            window_minutes=2,
-            checkout_error_rate_gt=0.20,
-            catalog_p95_ms_gt=2000.0,
-            span_conditions=(
-                "db.slow_query == true",
-                "db.full_table_scan == true",
-                "db.connection.pool.exhausted == true",
-                "checkout.failed == true",
-            ),
-        ),
-        timeline=(
-            ExpectedEvent(15, 15, 16, "First slow queries: catalog p95 passes 2000 ms"),
-            ExpectedEvent(20, 20, 21, "Checkout failures start: pool exhausted, lock waits"),
-            ExpectedEvent(22, 21, 24, "Flow alert fires: checkout errors > 20% and catalog p95 > 2 s"),
-            ExpectedEvent(25, 25, 30, "Peak failure: about 35% of checkouts fail"),
-        ),
-        targets=Targets(rpm_tolerance=0.05, error_free=(0, 15), slow_catalog=(16, 30),
-                        healthy_checkout=(0, 20), healthy_max=0.05,
-                        failing_checkout=(25, 30), failing_rate=0.35, failing_tolerance=0.10),
-    )
+    ),
+    timeline=(
+        ExpectedEvent(15, 15, 16, "First slow queries: catalog p95 passes 2000 ms"),
+        ExpectedEvent(20, 20, 21, "Checkout failures start: pool exhausted, lock waits"),
+        ExpectedEvent(22, 21, 24, "Flow alert fires: checkout errors > 20% and catalog p95 > 2 s",
+                      fires_alert=True),
+        ExpectedEvent(25, 25, 30, "Peak failure: about 35% of checkouts fail"),
+    ),
+    targets=Targets(rpm_tolerance=0.05, error_free=(0, 15), slow_catalog=(16, 30),
+                    healthy_checkout=(0, 20), healthy_max=0.05,
+                    failing_checkout=(25, 30), failing_rate=0.35, failing_tolerance=0.10),
 )
-
-SCENARIOS: dict[str, Scenario] = {BLACKFRIDAY.name: BLACKFRIDAY}
-
-
-def get_scenario(name: str) -> Scenario:
-    """Look a scenario up by name; unknown names get an error listing the allowed ones."""
-    try:
-        return SCENARIOS[name]
-    except KeyError:
-        allowed = ", ".join(sorted(SCENARIOS))
-        raise KeyError(f"unknown scenario '{name}'; allowed values: {allowed}") from None

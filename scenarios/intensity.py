@@ -1,8 +1,8 @@
 """From a traffic stage and the measured capacity to what each journey does.
 
-The plan states load factors (offered load over measured capacity); calibration measures the
+The traffic states load factors (offered load over measured capacity); calibration measures the
 capacity; this module turns the two into per-journey step counts. So the failure fraction
-settles where the plan says because offered load really exceeds capacity by that ratio."""
+settles where the scenario says because offered load really exceeds capacity by that ratio."""
 
 from __future__ import annotations
 

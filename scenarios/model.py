@@ -4,10 +4,7 @@ the local runner, the load generator and the services' demo clock."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
-
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from dataclasses import dataclass
 
 JOURNEYS = ("browse_only", "browse_and_cart", "full_checkout")
 
@@ -56,7 +53,7 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class TrafficPlan:
+class Traffic:
     """Journeys started per minute (RPM), as a piecewise-linear curve over demo minutes."""
 
     rpm_points: tuple[tuple[int, float], ...]
@@ -106,6 +103,8 @@ class ExpectedEvent:
     earliest: float
     latest: float
     what: str
+    # The event the scenario's alert rule marks; validate() requires exactly one.
+    fires_alert: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,16 +128,16 @@ class Scenario:
     description: str
     duration_minutes: int
     phases: tuple[Phase, ...]
-    traffic: TrafficPlan
+    traffic: Traffic
     config: tuple[ConfigChange, ...]
-    break_sql: Path
-    restore_sql: Path
+    # Package resources under scenarios/sql (see scenarios.scripts), run as psql runs a file.
+    break_sql: str
+    restore_sql: str
     dropped_indexes: tuple[str, ...]
     alert: AlertRule
     timeline: tuple[ExpectedEvent, ...]
     targets: Targets | None = None
     doorbusters: int = 3
-    extra: dict[str, str] = field(default_factory=dict)
 
     def phase_at(self, minute: float) -> Phase:
         for phase in self.phases:
@@ -150,7 +149,7 @@ class Scenario:
         return {c.key: (c.scenario if scenario_active else c.baseline) for c in self.config}
 
     def alert_event(self) -> ExpectedEvent:
-        return next(e for e in self.timeline if "alert" in e.what.lower())
+        return next(e for e in self.timeline if e.fires_alert)
 
 
 def demo_minute(now: float, start: float, minute_seconds: float) -> int:

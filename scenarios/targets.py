@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from scenarios.alert import failure_rate
 from scenarios.model import Scenario, Targets
 
 
@@ -23,7 +24,7 @@ def _in(minutes: list[dict[str, Any]], span: tuple[int, int]) -> list[dict[str, 
 def _checkout_rate(minutes: list[dict[str, Any]]) -> tuple[float | None, str]:
     failed = sum(m["checkout_failures"] for m in minutes)
     attempts = sum(m["checkout_attempts"] for m in minutes)
-    rate = failed / attempts if attempts else None
+    rate = failure_rate(failed, attempts)
     return rate, f"{failed}/{attempts}" + (f" = {rate:.1%}" if rate is not None else "")
 
 

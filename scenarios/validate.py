@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from scenarios.model import Scenario
+from scenarios.scripts import restorations, sql_exists
 
 
 class ScenarioError(ValueError):
@@ -81,11 +82,15 @@ def _traffic(s: Scenario) -> list[str]:
 
 def _rest(s: Scenario) -> list[str]:
     errors: list[str] = []
-    for path in (s.break_sql, s.restore_sql):
-        if not path.is_file():
-            errors.append(f"scenario '{s.name}': SQL file {path} does not exist")
+    missing = [name for name in (s.break_sql, s.restore_sql) if not sql_exists(name)]
+    errors += [f"scenario '{s.name}': SQL file scenarios/sql/{name} does not exist" for name in missing]
     if not s.dropped_indexes:
         errors.append(f"scenario '{s.name}': dropped_indexes is empty")
+    elif s.restore_sql not in missing:
+        unrestored = [index for index, statement in restorations(s).items() if statement is None]
+        if unrestored:
+            errors.append(f"scenario '{s.name}': {s.restore_sql} rebuilds no index named "
+                          f"{', '.join(unrestored)}; a restore must undo every drop")
     a = s.alert
     if a.window_minutes < 1 or not 0 < a.checkout_error_rate_gt < 1 or not 0 < a.catalog_p95_ms_gt < math.inf:
         errors.append(
@@ -98,6 +103,10 @@ def _rest(s: Scenario) -> list[str]:
                 f"scenario '{s.name}': expected event '{e.what}' at minute {e.minute} must lie "
                 f"within its window {e.earliest}-{e.latest} and within the scenario"
             )
+    alerts = [e.what for e in s.timeline if e.fires_alert]
+    if len(alerts) != 1:
+        errors.append(f"scenario '{s.name}': exactly one expected event must have fires_alert=True "
+                      f"(the alert's window), found {len(alerts)}")
     keys = [c.key for c in s.config]
     if len(set(keys)) != len(keys):
         errors.append(f"scenario '{s.name}': config keys repeat: {keys}")

@@ -1,31 +1,44 @@
-"""Run one service: `python -m services <name>`. One image, four processes."""
+"""The image's entry points: `python -m services <name>` runs one service (four processes, one
+image); `python -m services seed --products N` is the seed Job."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
-import uvicorn
+from services.ports import PORTS
 
-SERVICES = {
-    "product-catalog": ("services.product_catalog.main:create_app", 8001),
-    "cart": ("services.cart.main:create_app", 8002),
-    "checkout": ("services.checkout.main:create_app", 8003),
-    "load-generator": ("services.load_generator.main:create_app", 8010),
+FACTORIES = {
+    "product-catalog": "services.product_catalog.main:create_app",
+    "cart": "services.cart.main:create_app",
+    "checkout": "services.checkout.main:create_app",
+    "load-generator": "services.load_generator.main:create_app",
 }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("service", choices=sorted(SERVICES))
+def serve(argv: list[str]) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m services", description=__doc__)
+    parser.add_argument("service", choices=sorted(FACTORIES))
     parser.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
     parser.add_argument("--port", type=int, default=None)
     args = parser.parse_args(argv)
-    factory, default_port = SERVICES[args.service]
     os.environ.setdefault("OTEL_SERVICE_NAME", args.service)
-    port = args.port or int(os.environ.get("PORT", default_port))
-    uvicorn.run(factory, factory=True, host=args.host, port=port, log_level="warning",
+    port = args.port or int(os.environ.get("PORT", PORTS[args.service]))
+    uvicorn.run(FACTORIES[args.service], factory=True, host=args.host, port=port, log_level="warning",
                 access_log=False, timeout_graceful_shutdown=10)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["seed"]:
+        from services.seed import main as seed
+
+        seed(argv[1:])
+    else:
+        serve(argv)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +16,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from scenarios.localpg import LocalPostgres
-from scenarios.seed import seed_catalog
+from rehearsal.localpg import LocalPostgres
+from services.seed import apply_schema, seed_catalog
 from services.shared.config import ServiceSettings
 from services.shared.telemetry import Telemetry, build_telemetry
 from tests.servers import serve
@@ -47,7 +46,7 @@ def restore_indexes(pg: LocalPostgres) -> Iterator[None]:
     """Tests that drop indexes get them back, whatever happens."""
     yield
     with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
-        conn.execute((Path(__file__).parents[1] / "sql" / "schema.sql").read_text())  # type: ignore[arg-type]
+        apply_schema(conn)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from scenarios.localpg import free_port
+from rehearsal.localpg import free_port
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from pulumi_command import local
 
 from infra.options import child_options
 from scenarios.model import Scenario
-from scenarios.plan import timeline
+from scenarios.timeline import timeline
 
 HEREDOC = "BFDEMO_SQL"
 
@@ -25,6 +25,8 @@ HEREDOC = "BFDEMO_SQL"
 @dataclass(frozen=True)
 class ScenarioArgs:
     scenario: Scenario
+    break_sql: str    # the SQL texts, stored in state with the scripts that run them
+    restore_sql: str
     namespace: str
     statefulset: str
     container: str
@@ -71,8 +73,7 @@ def sql_digest(*texts: str) -> str:
 class ScenarioSwitch(pulumi.ComponentResource):
     def __init__(self, name: str, args: ScenarioArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("bfdemo:scenario:ScenarioSwitch", name, None, opts)
-        break_sql = args.scenario.break_sql.read_text()
-        restore_sql = args.scenario.restore_sql.read_text()
+        break_sql, restore_sql = args.break_sql, args.restore_sql
         self.break_database = local.Command(
             f"{name}-break-database",
             create=sql_script(args, break_sql, missing_ok=False),
@@ -97,5 +98,5 @@ class ScenarioSwitch(pulumi.ComponentResource):
         self.register_outputs({"startTimestamp": self.start_timestamp})
 
     def timeline(self, minute_seconds: float) -> pulumi.Output[dict[str, Any]]:
-        """Phases and the expected alert in UTC, from the stamped start (see scenarios.plan)."""
+        """Phases and the expected alert in UTC, from the stamped start (see scenarios.timeline)."""
         return self.start_timestamp.apply(lambda ts: timeline(self.scenario, ts, minute_seconds))

@@ -1,6 +1,6 @@
-"""The seed Job: applies sql/schema.sql and loads the catalog (`python -m scenarios.seed`).
+"""The seed Job: applies the schema and loads the catalog (`python -m services seed`).
 
-Idempotent by design of scenarios.seed (the schema is IF NOT EXISTS, only an empty catalog is
+Idempotent by design of services.seed (the schema is IF NOT EXISTS, only an empty catalog is
 seeded), so a retried pod or a replaced Job is harmless. Its env is written literally rather
 than taken from the services' ConfigMap: that ConfigMap changes with the scenario, and a Job's
 pod template is immutable, so referencing it would replace (and re-run) the Job on every
@@ -41,7 +41,7 @@ class CatalogSeed(pulumi.ComponentResource):
             "name": NAME,
             "image": args.image,
             "image_pull_policy": args.image_pull_policy,
-            "command": ["python", "-m", "scenarios.seed", "--products", str(args.products)],
+            "command": ["python", "-m", "services", "seed", "--products", str(args.products)],
             "env": env,
             # The work happens in PostgreSQL; the client only streams one statement.
             "resources": spec.resources("200m", "256Mi", "1", "512Mi"),

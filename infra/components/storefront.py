@@ -18,10 +18,8 @@ import pulumi_random as random
 
 from infra.components.service import Microservice, MicroserviceArgs, SecretEnv
 from infra.options import as_secret, child_options
-from services.__main__ import SERVICES
+from services.ports import LOAD_GENERATOR, PORTS, STOREFRONT
 
-LOAD_GENERATOR = "load-generator"
-STOREFRONT = tuple(name for name in SERVICES if name != LOAD_GENERATOR)
 ADMIN_SECRET = "loadgen-admin"
 
 
@@ -50,7 +48,7 @@ class Storefront(pulumi.ComponentResource):
         password = SecretEnv("DB_PASSWORD", args.password_secret, "password")
         for service in STOREFRONT:
             self.services[service] = Microservice(service, MicroserviceArgs(
-                namespace=args.namespace, service=service, port=SERVICES[service][1],
+                namespace=args.namespace, service=service, port=PORTS[service],
                 image=args.image, image_pull_policy=args.image_pull_policy,
                 config_maps=[self.config_map_name], secret_env=[password]), opts=child)
         self.services[LOAD_GENERATOR] = self._load_generator(args, child)
@@ -74,7 +72,7 @@ class Storefront(pulumi.ComponentResource):
         # journeys at its own phase and names its shoppers shopper-{i}-*. (Deployment pods
         # would all be index 0: coinciding arrivals, colliding shopper ids.)
         return Microservice(LOAD_GENERATOR, MicroserviceArgs(
-            namespace=args.namespace, service=LOAD_GENERATOR, port=SERVICES[LOAD_GENERATOR][1],
+            namespace=args.namespace, service=LOAD_GENERATOR, port=PORTS[LOAD_GENERATOR],
             image=args.image, image_pull_policy=args.image_pull_policy,
             config_maps=[self.config_map_name, extra.metadata.apply(lambda m: m.name)],
             secret_env=[SecretEnv("ADMIN_TOKEN", secret.metadata.apply(lambda m: m.name),

@@ -15,7 +15,7 @@ from opentelemetry import trace
 from opentelemetry.propagate import inject
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from services.load_generator.plan import Program
+from services.load_generator.programs import Program
 from services.load_generator.stats import Kind, RunStats
 
 

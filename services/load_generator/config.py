@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     calibration_json: str | None = None
     calibration_file: Path | None = None
 
-    # Overrides the plan's think time between a shopper's steps (tests shorten it).
+    # Overrides the scenario's think time between a shopper's steps (tests shorten it).
     loadgen_think_time_seconds: float | None = Field(default=None, ge=0, le=600)
 
     # The low steady traffic sent when no demo runs (off in tests that count journeys).
@@ -60,7 +60,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _index_within_replicas(self) -> Settings:
-        # The phase wraps (plan.replica_phase takes the index mod N): an out-of-range index
+        # The phase wraps (programs.replica_phase takes the index mod N): an out-of-range index
         # would double another replica's arrivals while a share of the rate goes unsent.
         if self.loadgen_replica_index >= self.loadgen_replicas:
             raise ValueError(

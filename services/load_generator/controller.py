@@ -12,13 +12,13 @@ from typing import Any
 
 import aiohttp
 
-from scenarios.blackfriday import SCENARIOS
+from scenarios.catalogue import SCENARIOS
 from scenarios.intensity import Calibration
+from services.load_generator.choices import JourneyChooser
 from services.load_generator.client import Clock, Storefront
 from services.load_generator.config import Settings
 from services.load_generator.journeys import JourneyRunner
-from services.load_generator.plan import BaselineProgram, DemoProgram, Program
-from services.load_generator.planner import JourneyPlanner
+from services.load_generator.programs import BaselineProgram, DemoProgram, Program
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import RunStats
 from services.load_generator.status import demo_status
@@ -78,9 +78,9 @@ class DemoController:
         if think is None:
             think = program.scenario.traffic.think_time_seconds
         runner = JourneyRunner(storefront, self.settings, tracer, think)
-        planner = JourneyPlanner(self.calibration, self.settings.loadgen_replica_index,
+        chooser = JourneyChooser(self.calibration, self.settings.loadgen_replica_index,
                                  replicas=self.settings.loadgen_replicas)
-        return Run(program, stats, planner, runner, self.clock)
+        return Run(program, stats, chooser, runner, self.clock)
 
     async def boot(self) -> None:
         """Auto-start from the environment (DEMO_MODE + DEMO_START_TIMESTAMP), else the baseline."""

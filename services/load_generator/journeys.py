@@ -1,5 +1,5 @@
-"""Shopper journeys: the steps against the storefront, as decided by the planner. Steps follow
-each other after the plan's think time; a landing page's carousels load together."""
+"""Shopper journeys: the steps against the storefront, as chosen at launch (choices.py). Steps follow
+each other after the scenario's think time; a landing page's carousels load together."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Any
 from opentelemetry import baggage, context
 from opentelemetry.trace import Tracer
 
+from services.load_generator.choices import JourneySpec
 from services.load_generator.client import Answer, Storefront, Visit
 from services.load_generator.config import Settings
-from services.load_generator.planner import JourneySpec
 from services.load_generator.stats import Kind
 
 
@@ -137,7 +137,7 @@ class JourneyRunner:
         return cart.body if cart.ok else None
 
     async def _wait_for_go_live(self, spec: JourneySpec, visit: Visit) -> bool:
-        """Doorbuster in the cart now, "buy" the moment it goes live (the plan's clock)."""
+        """Doorbuster in the cart now, "buy" the moment it goes live (the demo clock)."""
         deals = await self.shelf.get("doorbusters", lambda: self.storefront.call(
             visit, "GET", self.settings.product_catalog_url, "/products/doorbusters"))
         if not deals:

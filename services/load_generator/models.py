@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from scenarios.blackfriday import SCENARIOS
+from scenarios.catalogue import SCENARIOS
 
 MAX_DURATION_MINUTES = 1440
 MAX_PEAK_RPM = 100_000.0

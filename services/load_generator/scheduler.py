@@ -10,17 +10,17 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from services.load_generator.choices import JourneySpec
 from services.load_generator.client import Clock
-from services.load_generator.plan import Arrival, Moment, Program
-from services.load_generator.planner import JourneySpec
+from services.load_generator.programs import Arrival, Moment, Program
 from services.load_generator.stats import RunStats
 from services.shared.logging import get_logger
 
 log = get_logger("loadgen.scheduler")
 
 
-class Planner(Protocol):
-    def plan(self, arrival: Arrival, moment: Moment) -> JourneySpec: ...
+class Chooser(Protocol):
+    def choose(self, arrival: Arrival, moment: Moment) -> JourneySpec: ...
 
 
 class Runner(Protocol):
@@ -29,12 +29,12 @@ class Runner(Protocol):
 
 @dataclass
 class Run:
-    """The schedule is independent of what a journey does: the storefront's JourneyPlanner and
+    """The schedule is independent of what a journey does: the storefront's JourneyChooser and
     JourneyRunner in the service, a one-request journey in the benchmarks."""
 
     program: Program
     stats: RunStats
-    planner: Planner
+    chooser: Chooser
     runner: Runner
     clock: Clock
     joined_at: float = 0.0
@@ -72,7 +72,7 @@ class Run:
             await asyncio.gather(*self.journeys, return_exceptions=True)
 
     def _launch(self, arrival: Arrival) -> None:
-        spec = self.planner.plan(arrival, self.program.moment(arrival.at))
+        spec = self.chooser.choose(arrival, self.program.moment(arrival.at))
         lag_ms = max(0.0, self.clock.now() - arrival.at) * 1000
         self.stats.journey_started(arrival.minute, lag_ms)
         task = asyncio.create_task(self._journey(spec), name=f"journey-{arrival.seq}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from services.load_generator.config import Settings
-from services.load_generator.plan import BaselineProgram, DemoProgram
+from services.load_generator.programs import BaselineProgram, DemoProgram
 
 if TYPE_CHECKING:
     from services.load_generator.scheduler import Run

@@ -10,7 +10,7 @@ import time
 
 from opentelemetry.trace import Span
 
-from scenarios.blackfriday import SCENARIOS
+from scenarios.catalogue import SCENARIOS
 from scenarios.model import demo_minute
 
 DB_SLOW_QUERY = "db.slow_query"

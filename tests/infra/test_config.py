@@ -28,7 +28,7 @@ def test_every_key_read_is_declared_with_type_default_and_description() -> None:
 
 
 def test_scenario_is_documented_with_its_allowed_values() -> None:
-    from scenarios.blackfriday import SCENARIOS
+    from scenarios.catalogue import SCENARIOS
 
     for name in SCENARIOS:
         assert name in schema()["scenario"]["description"]

@@ -12,7 +12,7 @@ from kubernetes_validate.utils import latest_version
 from infra.components.service import POD_INDEX
 from infra.k8s import labels
 from services.load_generator.config import Settings
-from services.load_generator.plan import replica_phase
+from services.load_generator.programs import replica_phase
 from tests.infra.conftest import Run, run_program
 from tests.infra.k8s_objects import config_map_data, container, manifest, workload
 

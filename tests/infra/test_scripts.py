@@ -12,6 +12,7 @@ import pytest
 
 from infra.components.scenario import ScenarioArgs, sql_script
 from scenarios.blackfriday import BLACKFRIDAY
+from scenarios.scripts import sql_text
 from tests.infra.conftest import Run
 
 FAKE_KUBECTL = """#!/bin/sh
@@ -49,7 +50,7 @@ def test_create_pipes_break_sql_into_psql(blackfriday: Run, fake_kubectl: dict[s
     result = _run(_script(blackfriday, "create"), fake_kubectl)
     assert result.returncode == 0, result.stderr
     sent = Path(fake_kubectl["STDIN_FILE"]).read_text()
-    assert sent.strip() == BLACKFRIDAY.break_sql.read_text().strip()
+    assert sent.strip() == sql_text(BLACKFRIDAY.break_sql).strip()
     log = Path(fake_kubectl["LOG"]).read_text()
     assert "-n ecommerce-demo exec -i statefulset/postgres -c postgres -- psql" in log
 
@@ -60,7 +61,7 @@ def test_delete_pipes_restore_sql_into_psql(blackfriday: Run,
     assert result.returncode == 0, result.stderr
     sent = Path(fake_kubectl["STDIN_FILE"]).read_text()
     # $$ and quotes of the DO block arrive untouched: the heredoc is quoted.
-    assert sent.strip() == BLACKFRIDAY.restore_sql.read_text().strip()
+    assert sent.strip() == sql_text(BLACKFRIDAY.restore_sql).strip()
 
 
 def test_delete_with_the_database_gone_succeeds_without_exec(
@@ -85,6 +86,6 @@ def test_a_failing_psql_fails_the_command(blackfriday: Run, fake_kubectl: dict[s
 
 
 def test_sql_holding_the_heredoc_delimiter_is_refused() -> None:
-    args = ScenarioArgs(BLACKFRIDAY, "ns", "postgres", "postgres", "u", "d", "", "1")
+    args = ScenarioArgs(BLACKFRIDAY, "", "", "ns", "postgres", "postgres", "u", "d", "", "1")
     with pytest.raises(ValueError, match="heredoc"):
         sql_script(args, "SELECT 1;\nBFDEMO_SQL\nDROP TABLE products;", missing_ok=False)

@@ -22,13 +22,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from scenarios.apply import restore_database
+from rehearsal.crashstate import CrashState
+from rehearsal.database import restore_database
+from rehearsal.localpg import LocalPostgres
 from scenarios.blackfriday import BLACKFRIDAY
 from scenarios.intensity import Calibration
-from scenarios.journal import Journal
-from scenarios.localpg import LocalPostgres
-from scenarios.model import SQL_DIR, Scenario
-from scenarios.seed import seed_catalog
+from scenarios.model import Scenario
+from scenarios.scripts import sql_text
+from services.seed import seed_catalog, storefront_sql
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_PRODUCTS = 30_000
@@ -145,7 +146,7 @@ def fresh_schema_indexes(pg: LocalPostgres) -> list[tuple[str, str, str]]:
     pg.psql(f"DROP DATABASE IF EXISTS {name}", db="postgres")
     pg.psql(f"CREATE DATABASE {name}", db="postgres")
     try:
-        pg.psql((SQL_DIR / "schema.sql").read_text(), db=name)
+        pg.psql(storefront_sql("schema.sql"), db=name)
         return index_rows(pg.conninfo(name))
     finally:
         pg.psql(f"DROP DATABASE IF EXISTS {name}", db="postgres")
@@ -170,7 +171,7 @@ def baseline_restored(pg: LocalPostgres, scenario: Scenario) -> Iterator[None]:
 
 @pytest.fixture
 def indexes_dropped(pg: LocalPostgres, scenario: Scenario, baseline_restored: None) -> None:
-    pg.psql(scenario.break_sql.read_text())
+    pg.psql(sql_text(scenario.break_sql))
     present = {r[1] for r in index_rows(pg.conninfo())}
     assert not present & set(scenario.dropped_indexes), "break.sql did not drop the indexes"
 
@@ -255,15 +256,15 @@ class DemoWorkdir:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
-    def journal_path(self) -> Path:
-        return self.path / "journal.json"
+    def crash_state_path(self) -> Path:
+        return self.path / "crash-state.json"
 
     @property
     def pgdata(self) -> Path:
         return self.path / "pgdata"
 
-    def journal(self) -> Journal:
-        return Journal.load(self.journal_path)
+    def crash_state(self) -> CrashState:
+        return CrashState.load(self.crash_state_path)
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
@@ -273,14 +274,14 @@ class DemoWorkdir:
     def bfdemo(self, *args: str) -> subprocess.Popen[bytes]:
         """`bfdemo ARGS` as its own process group, output to <workdir>/bfdemo-<command>.log."""
         log = open(self.path / f"bfdemo-{args[0]}-{len(self.procs)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "scenarios.cli", *args], cwd=REPO, env=self.env(),
+        proc = subprocess.Popen([sys.executable, "-m", "rehearsal.cli", *args], cwd=REPO, env=self.env(),
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.procs.append(proc)
         return proc
 
     def run(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "scenarios.cli", *args], cwd=REPO, env=self.env(),
+        return subprocess.run([sys.executable, "-m", "rehearsal.cli", *args], cwd=REPO, env=self.env(),
                               capture_output=True, text=True, timeout=timeout)
 
     def output(self) -> str:
@@ -292,8 +293,8 @@ class DemoWorkdir:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
-        if self.journal_path.exists():
-            for pid in self.journal().state.get("pids", {}).values():
+        if self.crash_state_path.exists():
+            for pid in self.crash_state().state.get("pids", {}).values():
                 if is_service_process(int(pid)):
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(int(pid), signal.SIGKILL)

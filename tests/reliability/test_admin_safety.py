@@ -39,7 +39,7 @@ def guarded_loadgen(unreachable_storefront: str) -> Iterator[str]:
 
 @pytest.fixture
 def unreachable_storefront() -> str:
-    from scenarios.localpg import free_port
+    from rehearsal.localpg import free_port
 
     return f"http://127.0.0.1:{free_port()}"
 

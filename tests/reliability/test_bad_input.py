@@ -17,16 +17,17 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from rehearsal.localpg import LocalPostgres
 from scenarios.blackfriday import BLACKFRIDAY
-from scenarios.localpg import LocalPostgres
 from scenarios.model import AlertRule, ConfigChange, ExpectedEvent, JourneyMix, Phase, Stage
-from scenarios.seed import seed_catalog
+from scenarios.scripts import sql_exists
 from scenarios.validate import ScenarioError, validate
 from services.cart.main import create_app as cart_app
 from services.checkout.main import create_app as checkout_app
 from services.load_generator.config import Settings as LoadgenSettings
 from services.load_generator.main import create_app as loadgen_app
 from services.product_catalog.main import create_app as catalog_app
+from services.seed import seed_catalog
 from services.shared.telemetry import build_telemetry
 from tests.reliability.conftest import stock_ledger
 from tests.servers import serve
@@ -52,7 +53,7 @@ def fuzz_db(pg: LocalPostgres) -> Iterator[str]:
 @pytest.fixture
 def unreachable_storefront() -> str:
     """A URL nothing listens on: a demo the fuzzer starts sends its journeys nowhere, cheaply."""
-    from scenarios.localpg import free_port
+    from rehearsal.localpg import free_port
 
     return f"http://127.0.0.1:{free_port()}"
 
@@ -237,7 +238,7 @@ def scenario_variations(draw: st.DrawFn) -> Any:
     if draw(st.booleans()):
         changes["dropped_indexes"] = draw(st.sampled_from([(), ("idx_products_category",)]))
     if draw(st.booleans()):
-        changes["break_sql"] = draw(st.sampled_from([s.break_sql, s.break_sql.with_name("missing.sql")]))
+        changes["break_sql"] = draw(st.sampled_from([s.break_sql, "blackfriday/missing.sql"]))
     return dataclasses.replace(s, **changes)
 
 
@@ -251,7 +252,7 @@ def _is_coherent(s: Any) -> bool:
             and bool(s.traffic.rpm_points) and all(r > 0 for _, r in s.traffic.rpm_points)
             and bool(stages) and stages[0].from_minute == 0
             and all(abs(sum(st_.mix.shares().values()) - 1) < 1e-6 for st_ in stages)
-            and s.break_sql.is_file() and s.restore_sql.is_file() and bool(s.dropped_indexes))
+            and sql_exists(s.break_sql) and sql_exists(s.restore_sql) and bool(s.dropped_indexes))
 
 
 @settings(max_examples=400, deadline=None, database=None, derandomize=True)

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from scenarios.localpg import LocalPostgres
+from rehearsal.localpg import LocalPostgres
+from rehearsal.recovery import recover
 from scenarios.model import Scenario
-from scenarios.recovery import recover
 from tests.reliability.conftest import (
     MINUTE_SECONDS,
     DemoWorkdir,
@@ -31,11 +31,11 @@ def _started(workdir: DemoWorkdir) -> float | None:
     proc = workdir.procs[0]
     if proc.poll() is not None:
         pytest.fail(f"bfdemo demo exited early with {proc.returncode}:\n{workdir.output()}")
-    if not workdir.journal_path.exists():
+    if not workdir.crash_state_path.exists():
         return None
     try:
-        start = workdir.journal().state.get("start_timestamp")
-    except ValueError:  # the journal is replaced atomically, but be lenient
+        start = workdir.crash_state().state.get("start_timestamp")
+    except ValueError:  # the crash state is replaced atomically, but be lenient
         return None
     return float(start) if start else None
 
@@ -52,7 +52,7 @@ def test_kill_9_in_degradation_then_restore_returns_to_the_fresh_schema(
 ) -> None:
     runner = demo_workdir.bfdemo("demo", "--minute-seconds", f"{MINUTE_SECONDS:g}", "--products", "30000")
     start = wait_until(lambda: _started(demo_workdir), timeout=150, interval=0.2,
-                       what="the runner stamping minute 0 in its journal")
+                       what="the runner stamping minute 0 in its crash state")
     kill_at = start + KILL_MINUTE * MINUTE_SECONDS
     while time.time() < kill_at:  # the clock, not a guess: minute 16 begins at kill_at
         assert runner.poll() is None, demo_workdir.output()
@@ -61,7 +61,7 @@ def test_kill_9_in_degradation_then_restore_returns_to_the_fresh_schema(
     assert scenario.phase_at(minute).name == "degradation", minute
 
     # What a crash leaves: the scenario applied, the services running on their ports.
-    state = demo_workdir.journal().state
+    state = demo_workdir.crash_state().state
     pids = {name: int(pid) for name, pid in state["pids"].items()}
     pg_port = int(state["pg_port"])
     assert set(pids) == {"product-catalog", "cart", "checkout", "load-generator"}
@@ -88,8 +88,8 @@ def test_kill_9_in_degradation_then_restore_returns_to_the_fresh_schema(
     assert not still_listening, f"ports still listening after restore: {still_listening}"
     assert pg_port not in listening_ports(), "PostgreSQL still listens after restore"
     assert not server.is_running() and not (demo_workdir.pgdata / "postmaster.pid").exists()
-    assert demo_workdir.journal().state.get("pids") == {}
-    assert demo_workdir.journal().state.get("applied") is False
+    assert demo_workdir.crash_state().state.get("pids") == {}
+    assert demo_workdir.crash_state().state.get("applied") is False
 
     # The database as restore left it: start it, look, change nothing.
     server.up()
@@ -100,7 +100,7 @@ def test_kill_9_in_degradation_then_restore_returns_to_the_fresh_schema(
         server.stop()
 
     # And the next run starts clean: what `bfdemo demo` does first.
-    pg = recover(demo_workdir.path, demo_workdir.journal(), scenario)
+    pg = recover(demo_workdir.path, demo_workdir.crash_state(), scenario)
     try:
         assert index_rows(pg.conninfo()) == fresh_schema_indexes
         assert invalid_indexes(pg.conninfo()) == []

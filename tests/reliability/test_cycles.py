@@ -7,8 +7,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from scenarios.apply import break_database, restore_database
-from scenarios.localpg import LocalPostgres
+from rehearsal.database import break_database, restore_database
+from rehearsal.localpg import LocalPostgres
 from scenarios.model import Scenario
 from tests.reliability.conftest import data_checksums, index_rows, invalid_indexes
 
@@ -37,7 +37,7 @@ def test_twenty_break_restore_cycles_leave_indexes_and_data_as_they_were(
 
     assert invalid_indexes(pg.conninfo()) == []
     assert data_checksums(pg.conninfo()) == data
-    # The planner uses what was rebuilt: the catalog listing is an index scan again.
+    # The query planner uses what was rebuilt: the catalog listing is an index scan again.
     plan = db.execute("EXPLAIN (FORMAT JSON) SELECT id FROM products WHERE category = 'toys/sub01' "
                       "AND price BETWEEN 10 AND 50 ORDER BY price LIMIT 20").fetchone()[0]
     assert "idx_products_category" in str(plan)

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from rehearsal.localpg import LocalPostgres
 from scenarios.blackfriday import BLACKFRIDAY
-from scenarios.localpg import LocalPostgres
 from services.cart.main import create_app as cart_app
 from services.checkout.main import create_app as checkout_app
 from services.product_catalog.main import create_app as catalog_app

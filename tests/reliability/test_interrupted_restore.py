@@ -13,9 +13,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from scenarios.apply import restore_database
-from scenarios.localpg import POSTGRES_BIN_PATH, LocalPostgres
+from rehearsal.database import restore_database
+from rehearsal.localpg import POSTGRES_BIN_PATH, LocalPostgres
 from scenarios.model import Scenario
+from scenarios.scripts import sql_text
 from tests.reliability.conftest import SnapshotHolder, index_rows, invalid_indexes, wait_until
 
 FIRST_INDEX = "idx_products_category"  # restore.sql builds this one first
@@ -28,12 +29,15 @@ def _start_restore_psql(pg: LocalPostgres, scenario: Scenario, abort_when_client
         # The server polls the client socket while the statement runs, so the CREATE INDEX
         # ends when psql dies, as when a pod or a laptop running the restore goes away.
         env["PGOPTIONS"] = "-c client_connection_check_interval=100"
-    with open(scenario.restore_sql) as sql:
-        return subprocess.Popen(
-            [str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1",
-             "-p", str(pg.port), "-U", "postgres", "-d", pg.dbname],
-            stdin=sql, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        )
+    proc = subprocess.Popen(
+        [str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-h", "127.0.0.1",
+         "-p", str(pg.port), "-U", "postgres", "-d", pg.dbname],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(sql_text(scenario.restore_sql))
+    proc.stdin.close()
+    return proc
 
 
 def _waiting_build(db: psycopg.Connection[Any]) -> tuple[int, str] | None:
@@ -146,7 +150,7 @@ def test_restore_killed_while_its_build_lives_on_still_ends_at_baseline(
             failures.append(f"round {round_}: {error or ''} invalid={invalid}")
         # Back to 'scenario applied' for the next round (a failed restore is repaired first).
         restore_database(pg, scenario)
-        pg.psql(scenario.break_sql.read_text())
+        pg.psql(sql_text(scenario.break_sql))
     restore_database(pg, scenario)
     assert not failures, "a restore racing an orphaned build did not end at baseline:\n" + "\n".join(failures)
     assert invalid_indexes(pg.conninfo()) == []

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-import scenarios.runner as runner
-from scenarios.localpg import LocalPostgres
+import rehearsal.runner as runner
+from rehearsal.localpg import LocalPostgres
+from rehearsal.otlp import OtlpReceiver, SpanRecord
+from rehearsal.runner import RunOptions, run_demo
 from scenarios.model import Scenario
-from scenarios.otlp import OtlpReceiver, SpanRecord
-from scenarios.runner import RunOptions, run_demo
 from tests.reliability.conftest import (
     DEMO_PRODUCTS,
     MINUTE_SECONDS,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scenarios.blackfriday import BLACKFRIDAY, get_scenario
+from scenarios.blackfriday import BLACKFRIDAY
+from scenarios.catalogue import get_scenario
 from scenarios.validate import ScenarioError, validate
 
 

@@ -14,11 +14,11 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from scenarios.blackfriday import BLACKFRIDAY
+from services.load_generator.choices import JourneyChooser
 from services.load_generator.client import Clock, Storefront, Visit
 from services.load_generator.config import Settings
 from services.load_generator.journeys import JourneyRunner
-from services.load_generator.plan import DemoProgram
-from services.load_generator.planner import JourneyPlanner
+from services.load_generator.programs import DemoProgram
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import Kind, RunStats
 from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory, wait_for
@@ -106,7 +106,7 @@ def test_a_stalled_generator_catches_up_and_charges_the_stall(storefront: FakeSt
             program = DemoProgram(BLACKFRIDAY, clock.now() - 10 * MS, MS, 12, PEAK)
             front = Storefront(client, tracer, stats, program, clock)
             runner = JourneyRunner(front, settings, tracer, think_seconds=0.05)
-            job = Run(program, stats, JourneyPlanner(None), runner, clock)
+            job = Run(program, stats, JourneyChooser(None), runner, clock)
             job.start()
             await asyncio.sleep(0.3)
             time.sleep(1.0)  # the test blocks the generator's loop: a stall, not a slow answer

@@ -1,4 +1,4 @@
-"""Undoing what a run left behind, from its journal: processes it started and the scenario it
+"""Undoing what a run left behind, from its crash state: processes it started and the scenario it
 applied. Used by `bfdemo restore` and at the start of every run, so a crash never persists."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import signal
 import time
 from pathlib import Path
 
-from scenarios.apply import IndexState, restore_database
-from scenarios.journal import Journal
-from scenarios.localpg import LocalPostgres
+from rehearsal.crashstate import CrashState
+from rehearsal.database import IndexState, restore_database
+from rehearsal.localpg import LocalPostgres
 from scenarios.model import Scenario
 
 
@@ -23,9 +23,9 @@ def _is_our_service(pid: int) -> bool:
     return b"services" in cmdline and b"-m" in cmdline
 
 
-def kill_leftovers(journal: Journal, grace: float = 10.0) -> list[int]:
+def kill_leftovers(crash: CrashState, grace: float = 10.0) -> list[int]:
     """Stop the service processes a crashed run recorded, and only those."""
-    pids = [int(p) for p in journal.state.get("pids", {}).values() if _is_our_service(int(p))]
+    pids = [int(p) for p in crash.state.get("pids", {}).values() if _is_our_service(int(p))]
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
@@ -38,21 +38,21 @@ def kill_leftovers(journal: Journal, grace: float = 10.0) -> list[int]:
     return pids
 
 
-def recover(workdir: Path, journal: Journal, scenario: Scenario) -> LocalPostgres:
+def recover(workdir: Path, crash: CrashState, scenario: Scenario) -> LocalPostgres:
     """Leave the database at baseline and no stray processes; returns the running server."""
-    kill_leftovers(journal)
+    kill_leftovers(crash)
     pg = LocalPostgres(workdir / "pgdata").up()
     if pg.psql("SELECT to_regclass('products') IS NOT NULL").strip() == "t":
         restore_database(pg, scenario)
-    if journal.state:
-        journal.remember(applied=False, pids={})
+    if crash.state:
+        crash.remember(applied=False, pids={})
     return pg
 
 
 def restore(workdir: Path, scenario: Scenario) -> IndexState:
     """`bfdemo restore`: back to baseline after anything, then stop the database."""
-    journal = Journal.load(workdir / "journal.json")
-    pg = recover(workdir, journal, scenario)
+    crash = CrashState.load(workdir / "crash-state.json")
+    pg = recover(workdir, crash, scenario)
     try:
         return restore_database(pg, scenario)
     finally:

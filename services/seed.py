@@ -1,16 +1,17 @@
 """Apply the schema and seed the catalog: set-based SQL, idempotent, fast at millions of rows.
 
-Also the entry point of the Kubernetes seed Job: `python -m scenarios.seed --products N`."""
+Also the entry point of the Kubernetes seed Job: `python -m services seed --products N`."""
 
 from __future__ import annotations
 
 import argparse
 import time
 from dataclasses import dataclass
+from importlib.resources import files
 
 import psycopg
 
-from scenarios.model import SQL_DIR
+from services.shared.config import ServiceSettings
 
 SECONDARY_INDEXES = ("idx_products_category", "idx_products_stock_quantity", "idx_products_doorbuster")
 
@@ -22,8 +23,13 @@ class SeedResult:
     seconds: float
 
 
+def storefront_sql(name: str) -> str:
+    """The storefront's own SQL (schema, catalog generator), shipped inside the package."""
+    return files("services").joinpath("sql", name).read_text(encoding="utf-8")
+
+
 def apply_schema(conn: psycopg.Connection) -> None:
-    conn.execute((SQL_DIR / "schema.sql").read_text())  # type: ignore[arg-type]
+    conn.execute(storefront_sql("schema.sql"))  # type: ignore[arg-type]
 
 
 def _index_definitions(conn: psycopg.Connection) -> list[tuple[str, str]]:
@@ -52,8 +58,7 @@ def seed_catalog(conninfo: str, products: int, doorbusters: int = 3) -> SeedResu
             definitions = _index_definitions(conn)
             for name, _ in definitions:
                 conn.execute(f"DROP INDEX {name}")  # names come from our own constant list
-            sql = (SQL_DIR / "seed_catalog.sql").read_text()
-            conn.execute(sql, {"products": products, "doorbusters": doorbusters})  # type: ignore[arg-type]
+            conn.execute(storefront_sql("seed_catalog.sql"), {"products": products, "doorbusters": doorbusters})  # type: ignore[arg-type]
             # Ids are explicit, so the catalog is the same everywhere: move the identity past them.
             conn.execute("SELECT setval(pg_get_serial_sequence('products', 'id'), %s)", [products])
             for _, definition in definitions:
@@ -63,22 +68,13 @@ def seed_catalog(conninfo: str, products: int, doorbusters: int = 3) -> SeedResu
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m services seed", description=__doc__)
     parser.add_argument("--products", type=int, required=True)
     parser.add_argument("--doorbusters", type=int, default=3)
     parser.add_argument("--conninfo", default="", help="libpq string; default from PG*/DB_* env")
     args = parser.parse_args(argv)
-    conninfo = args.conninfo or _conninfo_from_env()
+    conninfo = args.conninfo or ServiceSettings().conninfo()
     result = seed_catalog(conninfo, args.products, args.doorbusters)
     verb = "seeded" if result.seeded else "already had"
     print(f"{verb} {result.products} products in {result.seconds:.1f} s")
 
-
-def _conninfo_from_env() -> str:
-    from services.shared.config import ServiceSettings
-
-    return ServiceSettings().conninfo()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,68 +1,24 @@
-"""What a scenario changes, printed from its definition alone: no cluster, no Pulumi CLI.
+"""The plan: what a scenario changes and when, printed from its definition alone (no cluster,
+no Pulumi CLI).
 
-`python -m scenarios.plan blackfriday [--start 2025-11-28T14:00:00Z] [--minute-seconds 60]`
+`bfdemo plan blackfriday [--start 2025-11-28T14:00:00Z] [--minute-seconds 60]`
 
-The same functions give the Pulumi stack its `timeline` output, so the plan and the stack
-cannot disagree about when things happen."""
+Its times come from scenarios.timeline, as the Pulumi stack's `timeline` output does, so the
+plan and the stack cannot disagree about when things happen."""
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from datetime import UTC, datetime
-from typing import Any
 
-from scenarios.blackfriday import get_scenario
-from scenarios.model import SQL_DIR, Scenario
-from services.__main__ import SERVICES
+from scenarios.catalogue import get_scenario
+from scenarios.model import Scenario
+from scenarios.scripts import restorations
+from scenarios.timeline import utc
+from services.ports import PORTS
 
 DEFAULT_MINUTE_SECONDS = 60.0
-
-
-def utc(start: float | None, minute: float, minute_seconds: float) -> str | None:
-    """The UTC wall-clock time of a demo minute, given the stamped start."""
-    if start is None:
-        return None
-    moment = datetime.fromtimestamp(start + minute * minute_seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def timeline(s: Scenario, start: float | None, minute_seconds: float) -> dict[str, Any]:
-    """Each phase and expected event with its demo minutes and, given a start, UTC times."""
-    alert = s.alert_event()
-    return {
-        "start": utc(start, 0, minute_seconds),
-        "minuteSeconds": minute_seconds,
-        "phases": [{"name": p.name, "startMinute": p.start_minute, "endMinute": p.end_minute,
-                    "startUtc": utc(start, p.start_minute, minute_seconds),
-                    "description": p.description} for p in s.phases],
-        "events": [{"minute": e.minute, "earliest": e.earliest, "latest": e.latest,
-                    "utc": utc(start, e.minute, minute_seconds), "what": e.what}
-                   for e in s.timeline],
-        "alert": {"name": s.alert.name, "minute": alert.minute, "earliest": alert.earliest,
-                  "latest": alert.latest, "utc": utc(start, alert.minute, minute_seconds),
-                  "earliestUtc": utc(start, alert.earliest, minute_seconds),
-                  "latestUtc": utc(start, alert.latest, minute_seconds), "what": alert.what},
-    }
-
-
-def restorations(s: Scenario) -> dict[str, str | None]:
-    """For each dropped index, the statement of restore.sql that rebuilds it (None: none does)."""
-    sql = s.restore_sql.read_text()
-    found: dict[str, str | None] = {}
-    for index in s.dropped_indexes:
-        match = re.search(rf"CREATE\s+(?:UNIQUE\s+)?INDEX\b[^;]*?\b{re.escape(index)}\b[^;]*;",
-                          sql, re.IGNORECASE)
-        found[index] = " ".join(match.group(0).split()) if match else None
-    return found
-
-
-def _rel(path: Any) -> str:
-    try:
-        return f"sql/{path.relative_to(SQL_DIR)}"
-    except ValueError:
-        return str(path)
 
 
 def _config_lines(s: Scenario, minute_seconds: float) -> list[str]:
@@ -76,9 +32,9 @@ def _config_lines(s: Scenario, minute_seconds: float) -> list[str]:
 
 
 def _index_lines(s: Scenario) -> list[str]:
-    lines = [f"Indexes dropped by {_rel(s.break_sql)}, restored by {_rel(s.restore_sql)}:"]
+    lines = [f"Indexes dropped by scenarios/sql/{s.break_sql}, restored by scenarios/sql/{s.restore_sql}:"]
     for index, statement in restorations(s).items():
-        lines.append(f"  {index:<29} restored by: {statement or 'NOTHING (restore.sql misses it)'}")
+        lines.append(f"  {index:<29} restored by: {statement}")
     return lines
 
 
@@ -122,7 +78,7 @@ def render_plan(scenario_name: str, start: float | None = None,
         "",
         *_index_lines(s),
         "",
-        "Workloads that roll (all read the services ConfigMap): " + ", ".join(sorted(SERVICES)),
+        "Workloads that roll (all read the services ConfigMap): " + ", ".join(sorted(PORTS)),
         "Unchanged: PostgreSQL, the OpenTelemetry Collector, the seed Job.",
         "",
         *_timeline_lines(s, start, minute_seconds),
@@ -154,6 +110,3 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(text)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,5 @@
 """Deciding each journey at launch: deterministic choices in arrival order, with no random():
-a smooth weighted round-robin over the stage's mix, error diffusion for the plan's fractional
+a smooth weighted round-robin over the stage's mix, error diffusion for the traffic's fractional
 step counts, and which shoppers wait for a doorbuster's go-live."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from scenarios.intensity import Calibration, go_live_burst, intensity
 from scenarios.model import JOURNEYS
-from services.load_generator.plan import Arrival, Moment
+from services.load_generator.programs import Arrival, Moment
 
 
 @dataclass
@@ -56,7 +56,7 @@ class JourneySpec:
 
 
 @dataclass
-class JourneyPlanner:
+class JourneyChooser:
     """Decides each journey at launch; deterministic for a given sequence of arrivals."""
 
     calibration: Calibration | None
@@ -71,7 +71,7 @@ class JourneyPlanner:
 
     def _waits(self, kind: str, arrival: Arrival, moment: Moment) -> float | None:
         """Cart-building shoppers who arrive in the last stretch before a go-live wait for it.
-        The stretch holds the burst the plan asks for at the current rate of such shoppers."""
+        The stretch holds the burst the stage asks for at the current rate of such shoppers."""
         if moment.go_live is None or moment.go_live_stage is None or kind == "browse_only":
             return None
         burst = go_live_burst(moment.go_live_stage, self.calibration, *moment.pool,
@@ -85,7 +85,7 @@ class JourneyPlanner:
         self.waiters[moment.go_live] = self.waiters.get(moment.go_live, 0) + 1
         return moment.go_live
 
-    def plan(self, arrival: Arrival, moment: Moment) -> JourneySpec:
+    def choose(self, arrival: Arrival, moment: Moment) -> JourneySpec:
         kind = self.chooser.pick(moment.stage.mix.shares())
         steps = intensity(moment.stage, moment.total_rpm, self.calibration)
         pages = max(1, self.pages.take(steps.catalog_pages))

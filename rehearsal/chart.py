@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 
+from scenarios.alert import failure_rate  # noqa: E402
 from scenarios.model import Scenario  # noqa: E402
 
 PHASE_COLOURS = ("#e8f4ea", "#d6ecf9", "#fff2cc", "#fde0c5", "#f8cbcb")
@@ -33,8 +34,7 @@ def draw(scenario: Scenario, report: dict[str, Any], path: Path) -> Path:
     mid.axhline(scenario.alert.catalog_p95_ms_gt, color="grey", linewidth=0.8)
     mid.set_ylabel("ms")
     mid.legend(loc="upper left")
-    rates = [100 * m["checkout_failures"] / m["checkout_attempts"] if m["checkout_attempts"] else 0
-             for m in minutes]
+    rates = [100 * (failure_rate(m["checkout_failures"], m["checkout_attempts"]) or 0) for m in minutes]
     low.plot(xs, rates, "r-o", markersize=3, label="checkout failure %")
     low.axhline(100 * scenario.alert.checkout_error_rate_gt, color="grey", linewidth=0.8)
     low.set_ylabel("%")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rehearsal.runner import RunOptions, run_demo
 from scenarios.blackfriday import BLACKFRIDAY
-from scenarios.runner import RunOptions, run_demo
 
 MINUTE_SECONDS = float(os.environ.get("REHEARSAL_MINUTE_SECONDS", "6"))
 

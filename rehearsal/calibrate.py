@@ -23,12 +23,12 @@ import aiohttp
 import httpx
 import psycopg
 
-from scenarios.apply import break_database, restore_database
+from rehearsal.database import break_database, restore_database
+from rehearsal.localpg import LocalPostgres
+from rehearsal.stack import LocalStack
 from scenarios.intensity import Calibration
-from scenarios.localpg import LocalPostgres
 from scenarios.model import Scenario
-from scenarios.seed import seed_catalog
-from scenarios.stack import LocalStack
+from services.seed import seed_catalog
 
 LISTING_SQL = ("SELECT id FROM products WHERE category = %s AND price BETWEEN %s AND %s "
                "ORDER BY price LIMIT 20")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from scenarios.seed import seed_catalog
+from services.seed import seed_catalog
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scenarios.blackfriday import SCENARIOS, get_scenario
+from scenarios.catalogue import SCENARIOS, get_scenario
 
 WORKDIR = Path(os.environ.get("DEMO_WORKDIR", ".demo"))
 
@@ -32,7 +32,7 @@ def _minute_seconds(raw: str) -> float:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from scenarios.runner import RunOptions, run_demo
+    from rehearsal.runner import RunOptions, run_demo
 
     scenario = get_scenario(args.scenario)
     if not 0 <= args.from_minute < (args.minutes or scenario.duration_minutes):
@@ -64,14 +64,14 @@ def _verdict(result: dict[str, Any]) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """measure this machine; size the catalog and the traffic from it"""
-    from scenarios.calibrate import calibrate
-    from scenarios.journal import Journal
-    from scenarios.recovery import recover
-    from scenarios.stack import LocalStack
+    from rehearsal.calibrate import calibrate
+    from rehearsal.crashstate import CrashState
+    from rehearsal.recovery import recover
+    from rehearsal.stack import LocalStack
 
     scenario = get_scenario(args.scenario)
     WORKDIR.mkdir(parents=True, exist_ok=True)
-    pg = recover(WORKDIR.resolve(), Journal.load(WORKDIR / "journal.json"), scenario)
+    pg = recover(WORKDIR.resolve(), CrashState.load(WORKDIR / "crash-state.json"), scenario)
     try:
         result = calibrate(pg, LocalStack(WORKDIR.resolve(), pg), scenario)
     finally:
@@ -83,7 +83,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """return the database to baseline after a crash; stop what a run left"""
-    from scenarios.recovery import restore
+    from rehearsal.recovery import restore
 
     scenario = get_scenario(args.scenario)
     if not (WORKDIR / "pgdata").exists():
@@ -95,7 +95,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from scenarios.plan import main as plan_main
+    from rehearsal.plan import main as plan_main
 
     return plan_main([args.name, *args.rest])
 

@@ -1,6 +1,6 @@
 """The local rehearsal: the same services, config values and SQL as the Pulumi program, on
 embedded PostgreSQL. Always restores: at the end, on Ctrl-C or SIGTERM, and (through the
-journal) after a crash, by `bfdemo restore` or the next run."""
+crash state) after a crash, by `bfdemo restore` or the next run."""
 
 from __future__ import annotations
 
@@ -15,19 +15,20 @@ from typing import Any
 import httpx
 import psycopg
 
-from scenarios.apply import break_database, restore_database
-from scenarios.calibrate import calibrate
-from scenarios.chart import draw
+from rehearsal.calibrate import calibrate
+from rehearsal.chart import draw
+from rehearsal.console import alert_line, minute_line
+from rehearsal.crashstate import CrashState
+from rehearsal.database import break_database, restore_database
+from rehearsal.localpg import LocalPostgres
+from rehearsal.otlp import OtlpReceiver, make_receiver
+from rehearsal.recovery import recover
+from rehearsal.report import build_report, span_view, stock_accounting
+from rehearsal.stack import LocalStack
 from scenarios.intensity import Calibration
-from scenarios.journal import Journal
-from scenarios.localpg import LocalPostgres
 from scenarios.model import Scenario
-from scenarios.monitor import alert_line, build_report, minute_line, span_view
-from scenarios.otlp import OtlpReceiver, make_receiver
-from scenarios.recovery import recover
-from scenarios.seed import apply_schema, seed_catalog
-from scenarios.stack import LocalStack
 from scenarios.targets import check_targets, summary
+from services.seed import apply_schema, seed_catalog
 
 STARTUP_SECONDS = 12.0  # from stamping the clock to minute 0: the services start meanwhile
 # The longest a journey can still run after the timeline: its checkout's lock wait (30 s), the
@@ -54,11 +55,11 @@ def _raise_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def ensure_calibration(pg: LocalPostgres, workdir: Path, scenario: Scenario, journal: Journal) -> Calibration:
+def ensure_calibration(pg: LocalPostgres, workdir: Path, scenario: Scenario, crash: CrashState) -> Calibration:
     path = workdir / "calibration.json"
     if path.exists():
         return Calibration.load(path)
-    with journal.step("calibrate") as step:
+    with crash.step("calibrate") as step:
         print("Calibrating this machine (once; saved to .demo/calibration.json) ...", flush=True)
         result = calibrate(pg, LocalStack(workdir, pg), scenario)
         result.save(path)
@@ -139,20 +140,20 @@ def _drained(stack: LocalStack, deadline: float) -> dict[str, Any] | None:
 def run_demo(opts: RunOptions) -> dict[str, Any]:
     _raise_on_sigterm()
     opts.workdir.mkdir(parents=True, exist_ok=True)
-    journal = Journal.load(opts.workdir / "journal.json")
-    pg = recover(opts.workdir, journal, opts.scenario)  # undo whatever a crashed run left
-    journal = Journal(opts.workdir / "journal.json", opts.scenario.name)
-    journal.remember(pg_port=pg.port, applied=False, pids={})
-    calibration = ensure_calibration(pg, opts.workdir, opts.scenario, journal)
-    with journal.step("seed catalog"):
+    crash = CrashState.load(opts.workdir / "crash-state.json")
+    pg = recover(opts.workdir, crash, opts.scenario)  # undo whatever a crashed run left
+    crash = CrashState(opts.workdir / "crash-state.json", opts.scenario.name)
+    crash.remember(pg_port=pg.port, applied=False, pids={})
+    calibration = ensure_calibration(pg, opts.workdir, opts.scenario, crash)
+    with crash.step("seed catalog"):
         ensure_catalog(pg, opts.products or calibration.products, opts.scenario)
     receiver = make_receiver(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"),
                              os.environ.get("OTEL_EXPORTER_OTLP_HEADERS"))
     stack = LocalStack(opts.workdir, pg)
     records: list[dict[str, Any]] = []
     try:
-        with journal.step("apply scenario"):
-            journal.remember(applied=True)
+        with crash.step("apply scenario"):
+            crash.remember(applied=True)
             break_database(pg, opts.scenario)
             # Minute 0 is stamped ahead of time, as `pulumi up` stamps it before pods roll.
             start = time.time() + STARTUP_SECONDS - opts.from_minute * opts.minute_seconds
@@ -160,14 +161,14 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
             stack.start_storefront(env)
             stack.start("load-generator", stack.service_env(env))
             stack.wait_ready(["load-generator"])
-            journal.remember(pids=stack.pids(), start_timestamp=start)
-        with journal.step("run timeline"):
+            crash.remember(pids=stack.pids(), start_timestamp=start)
+        with crash.step("run timeline"):
             records = follow(opts, stack, receiver, start)
     finally:
-        with journal.step("restore"):
+        with crash.step("restore"):
             stack.stop_all()
             state = restore_database(pg, opts.scenario)
-            journal.remember(applied=False, pids={})
+            crash.remember(applied=False, pids={})
         receiver.stop()
         stock = stock_accounting(pg.conninfo())
         pg.stop()
@@ -175,25 +176,10 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
         "restore": {"indexes_restored": state.restored(opts.scenario), "invalid_indexes": list(state.invalid)},
         "calibration": calibration.__dict__,
         "stock": stock,
-        "journal": str(journal.path),
+        "crash_state": str(crash.path),
         **({"from_minute": opts.from_minute} if opts.from_minute else {}),
     })
     report["targets"] = summary(check_targets(opts.scenario, report))
     opts.report_path.write_text(json.dumps(report, indent=2) + "\n")
     draw(opts.scenario, report, opts.report_path.with_suffix(".png"))
     return report
-
-
-def stock_accounting(conninfo: str) -> dict[str, int]:
-    """received = sold + on hand, for every product; orders without lines count as invented."""
-    with psycopg.connect(conninfo) as conn:
-        row = conn.execute(
-            "SELECT count(*) FILTER (WHERE p.stock_received <> p.stock_quantity + coalesce(s.sold, 0)), "
-            "(SELECT count(*) FROM orders o WHERE NOT EXISTS "
-            " (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)), "
-            "(SELECT count(*) FROM orders) "
-            "FROM products p LEFT JOIN (SELECT product_id, sum(quantity) AS sold FROM order_lines "
-            "GROUP BY product_id) s ON s.product_id = p.id").fetchone()
-    assert row is not None
-    return {"products_unbalanced": row[0], "orders_without_lines": row[1], "orders": row[2]}
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rehearsal.otlp import SpanRecord
 from scenarios.alert import MinuteObservation, percentile
-from scenarios.otlp import SpanRecord
 
 SERVER = 2  # opentelemetry.proto SpanKind SPAN_KIND_SERVER
 CHECKOUT_ROUTES = {"/checkout", "/checkout/create"}

@@ -25,7 +25,7 @@ class Arrival:
 
 @dataclass(frozen=True)
 class Moment:
-    """What the plan says about one instant: stage, total RPM over all replicas, span labels."""
+    """What the program says about one instant: stage, total RPM over all replicas, span labels."""
 
     stage: Stage
     total_rpm: float
@@ -81,7 +81,7 @@ class Segment:
 
 @dataclass(frozen=True)
 class DemoProgram:
-    """A scenario run: the plan's curve scaled to `peak_rpm`, this replica's share of it."""
+    """A scenario run: the traffic curve scaled to `peak_rpm`, this replica's share of it."""
 
     scenario: Scenario
     start: float

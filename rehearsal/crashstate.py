@@ -1,5 +1,6 @@
-"""The run journal: every step with its start, end and status, written to disk as it happens,
-so a crashed run leaves behind what it had applied and `restore` knows what to undo."""
+"""A run's crash state: what it has applied and started, and its steps with their start, end
+and status, written to disk as they happen, so a crashed run leaves behind what `restore`
+(or the next run) must undo. Not the run's report: that is written once, at the end."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class Step:
 
 
 @dataclass
-class Journal:
+class CrashState:
     path: Path
     scenario: str = ""
     steps: list[Step] = field(default_factory=list)
@@ -34,10 +35,10 @@ class Journal:
         body = {"scenario": self.scenario, "state": self.state, "steps": [asdict(s) for s in self.steps]}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(body, indent=2) + "\n")
-        os.replace(tmp, self.path)  # atomic: a kill -9 leaves the old or the new journal, never half
+        os.replace(tmp, self.path)  # atomic: a kill -9 leaves the old or the new state, never half
 
     @classmethod
-    def load(cls, path: Path) -> Journal:
+    def load(cls, path: Path) -> CrashState:
         if not path.exists():
             return cls(path)
         body = json.loads(path.read_text())

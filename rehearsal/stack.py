@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from scenarios.localpg import LocalPostgres, free_port
+from rehearsal.localpg import LocalPostgres, free_port
 
 STOREFRONT = ("product-catalog", "cart", "checkout")
 URL_ENV = {"product-catalog": "PRODUCT_CATALOG_URL", "cart": "CART_URL", "checkout": "CHECKOUT_URL"}

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import psycopg
 
-from scenarios.localpg import LocalPostgres
+from rehearsal.localpg import LocalPostgres
 from scenarios.model import Scenario
+from scenarios.scripts import sql_text
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,11 @@ class IndexState:
 
 
 def break_database(pg: LocalPostgres, scenario: Scenario) -> None:
-    pg.psql(scenario.break_sql.read_text())
+    pg.psql(sql_text(scenario.break_sql))
 
 
 def restore_database(pg: LocalPostgres, scenario: Scenario) -> IndexState:
-    pg.psql(scenario.restore_sql.read_text())
+    pg.psql(sql_text(scenario.restore_sql))
     return index_state(pg.conninfo())
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from scenarios.blackfriday import BLACKFRIDAY
 from scenarios.intensity import Calibration, intensity
-from services.load_generator.plan import Arrival, BaselineProgram, DemoProgram
-from services.load_generator.planner import Diffuser, JourneyPlanner, SmoothRoundRobin
+from services.load_generator.choices import Diffuser, JourneyChooser, SmoothRoundRobin
+from services.load_generator.programs import Arrival, BaselineProgram, DemoProgram
 from services.load_generator.stats import Kind, RunStats
 
 START = 1_000_000.0
@@ -107,11 +107,11 @@ def test_diffusion_spreads_fractional_counts(value: float, expected: list[int]) 
     assert [d.take(value) for _ in expected] == expected
 
 
-def test_planner_places_doorbuster_orders_only_in_the_rush() -> None:
+def test_chooser_places_doorbuster_orders_only_in_the_rush() -> None:
     cal = Calibration(products=100_000, catalog_capacity_qps=4.0, lock_throughput_per_s=1.5)
-    planner = JourneyPlanner(cal)
+    chooser = JourneyChooser(cal)
     p = program(10)
-    rush = [planner.plan(Arrival(i, START + 205 + i, 20), p.moment(START + 205)) for i in range(200)]
+    rush = [chooser.choose(Arrival(i, START + 205 + i, 20), p.moment(START + 205)) for i in range(200)]
     checkouts = [s for s in rush if s.kind == "full_checkout"]
     assert checkouts and all(s.doorbuster_slots is not None for s in checkouts)
     expected = intensity(BLACKFRIDAY.traffic.stage_at(20), 120, cal)
@@ -120,14 +120,14 @@ def test_planner_places_doorbuster_orders_only_in_the_rush() -> None:
     pages = sum(len(s.listing_slots) for s in rush)
     assert abs(pages - expected.catalog_pages * len(rush)) < 1
     assert all(s.doorbuster_slots is None for s in rush if s.kind != "full_checkout")
-    quiet = JourneyPlanner(cal).plan(Arrival(0, START, 0), p.moment(START))
+    quiet = JourneyChooser(cal).choose(Arrival(0, START, 0), p.moment(START))
     assert quiet.doorbuster_slots is None and len(quiet.listing_slots) == 1
 
 
-def test_planner_without_calibration_keeps_quiet_journeys() -> None:
-    planner = JourneyPlanner(None)
+def test_chooser_without_calibration_keeps_quiet_journeys() -> None:
+    chooser = JourneyChooser(None)
     p = program(10)
-    specs = [planner.plan(Arrival(i, START + 250, 25), p.moment(START + 250)) for i in range(30)]
+    specs = [chooser.choose(Arrival(i, START + 250, 25), p.moment(START + 250)) for i in range(30)]
     assert all(len(s.listing_slots) == 1 and s.doorbuster_slots is None for s in specs)
 
 
@@ -157,7 +157,7 @@ def test_go_live_waiters_top_up_what_the_minute_cannot_queue(ms: float) -> None:
     pool, timeout = p.moment(START).pool
     absorbed = pool + timeout * cal.lock_throughput_per_s
     excess = (rush.checkout_overload - 1) * cal.lock_throughput_per_s * ms  # type: ignore[operator]
-    planner = JourneyPlanner(cal)
+    chooser = JourneyChooser(cal)
     arrivals = [a for a in p.arrivals(0) if a.minute is not None and a.minute < 20]
-    waiters = sum(planner.plan(a, p.moment(a.at)).wait_until is not None for a in arrivals)
+    waiters = sum(chooser.choose(a, p.moment(a.at)).wait_until is not None for a in arrivals)
     assert abs(waiters - max(0.0, absorbed - excess)) <= 1, (waiters, absorbed, excess)

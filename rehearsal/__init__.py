@@ -1,0 +1,1 @@
+"""The laptop side: the local rehearsal on embedded PostgreSQL and its tools (`bfdemo`)."""

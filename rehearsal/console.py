@@ -1,0 +1,32 @@
+"""What the presenter reads each demo minute: the seed's monitoring lines and the alert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scenarios.alert import failure_rate
+from scenarios.model import Scenario
+
+
+def minute_line(scenario: Scenario, record: dict[str, Any], server: dict[str, Any]) -> str:
+    """The seed's monitoring lines, plus p95, catalog p95 and checkout failures."""
+    checkout_rate = failure_rate(record["checkout_failures"], record["checkout_attempts"]) or 0.0
+    return (
+        f"--- Minute {record['minute']}/{scenario.duration_minutes} ---\n"
+        f"  Phase: {record['phase']} | RPM: {record['achieved_rpm']:.0f} (target {record['target_rpm']:.0f})"
+        f" | Requests: {record['requests']} | Errors: {record['errors']} ({record['error_rate']:.1%})\n"
+        f"  p95: {_ms(record['p95_ms'])} | catalog p95: {_ms(record['catalog_p95_ms'])}"
+        f" | checkouts: {record['checkout_attempts']} failed {record['checkout_failures']}"
+        f" ({checkout_rate:.0%}) | spans: pool exhausted {server['pool_exhausted_spans']},"
+        f" full scans {server['full_scan_spans']}, slow {server['slow_query_spans']}"
+    )
+
+
+def alert_line(scenario: Scenario, minute: int) -> str:
+    return (f"  🚨🚨🚨 FLOW ALERT '{scenario.alert.name}' FIRED in minute {minute}: checkout errors > "
+            f"{scenario.alert.checkout_error_rate_gt:.0%} and catalog p95 > {scenario.alert.catalog_p95_ms_gt:.0f} ms"
+            f" over {scenario.alert.window_minutes} demo minutes 🚨🚨🚨")
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} ms"
