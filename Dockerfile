@@ -3,13 +3,14 @@
 #   python -m services seed --products N
 # kind flow: docker build -t bfdemo-services:dev . && kind load docker-image bfdemo-services:dev --name bfdemo
 FROM python:3.11-slim AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python -m venv /opt/venv
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 UV_NO_CACHE=1
+# uv, as `make` installs (same version): only in this stage, not in the image.
+RUN python -m venv /opt/venv && pip install uv==0.13.8
 WORKDIR /app
-# Dependencies first, from pyproject.toml alone, so code edits reuse this layer.
-COPY pyproject.toml README.md ./
-RUN mkdir -p services scenarios && touch services/__init__.py scenarios/__init__.py \
-    && /opt/venv/bin/pip install . && /opt/venv/bin/pip uninstall -y blackfriday-outage
+# Dependencies first, from the lock alone (exact versions, hashes checked), so code edits
+# reuse this layer.
+COPY requirements/image.txt requirements/image.txt
+RUN uv pip install --python /opt/venv/bin/python --no-deps --require-hashes -r requirements/image.txt
 # The code is copied, not installed: `python -m services` runs from /app, and both packages
 # read their SQL through importlib.resources from where they stand.
 COPY services services
@@ -20,7 +21,8 @@ ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 # The uid the Kubernetes specs run as (runAsUser 10001); no login shell, no home to write.
 RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home app
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
+COPY --from=build /app/services /app/services
+COPY --from=build /app/scenarios /app/scenarios
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8001 8002 8003 8010

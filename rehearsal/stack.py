@@ -9,15 +9,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from rehearsal.localpg import LocalPostgres, free_port
+from rehearsal.processes import stop_group, wait_for
+from services.ports import STOREFRONT
 
-STOREFRONT = ("product-catalog", "cart", "checkout")
 URL_ENV = {"product-catalog": "PRODUCT_CATALOG_URL", "cart": "CART_URL", "checkout": "CHECKOUT_URL"}
 
 
@@ -58,21 +59,19 @@ class LocalStack:
                 start_new_session=True, preexec_fn=_die_with_parent,
             )
 
+    def ready(self, name: str) -> bool:
+        """Whether `name` answers its readiness probe; a service that exited is an error."""
+        proc = self.procs[name]
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.workdir}/logs/{name}.log")
+        try:
+            return httpx.get(f"{self.url(name)}/ready", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def wait_ready(self, names: tuple[str, ...] | list[str], timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
         for name in names:
-            while True:
-                proc = self.procs[name]
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.workdir}/logs/{name}.log")
-                try:
-                    if httpx.get(f"{self.url(name)}/ready", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} was not ready within {timeout:.0f} s")
-                time.sleep(0.1)
+            wait_for(partial(self.ready, name), timeout, what=f"{name} answering /ready")
 
     def start_storefront(self, config: dict[str, str], extra: dict[str, str] | None = None) -> None:
         for name in STOREFRONT:
@@ -81,14 +80,8 @@ class LocalStack:
 
     def stop(self, name: str, grace: float = 10.0) -> None:
         proc = self.procs.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        if proc is not None:
+            stop_group(proc, grace)
 
     def stop_all(self) -> None:
         for name in list(self.procs):

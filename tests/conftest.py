@@ -3,7 +3,6 @@ run any service under uvicorn on a real port with spans captured in memory."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from rehearsal.localpg import LocalPostgres
+from rehearsal.processes import poll, wait_for
 from services.seed import apply_schema, seed_catalog
 from services.shared.config import ServiceSettings
 from services.shared.telemetry import Telemetry, build_telemetry
@@ -65,21 +65,13 @@ class RunningService:
                    timeout: float = 10.0) -> list[ReadableSpan]:
         """Spans matching `predicate`, once at least `count` have ended. A server span ends just
         after its response is sent, so a client may hold the answer before the span exists."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [s for s in self.finished_spans() if predicate(s)]
-            if len(found) >= count or time.monotonic() > deadline:
-                return found
-            time.sleep(0.01)
+        return poll(lambda: [s for s in self.finished_spans() if predicate(s)],
+                    lambda found: len(found) >= count, timeout, 0.01)
 
 
 def wait_ready(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if httpx.get(f"{url}/ready", timeout=5).status_code == 200:
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} never became ready")
+    wait_for(lambda: httpx.get(f"{url}/ready", timeout=5).status_code == 200, timeout, interval=0.05,
+             what=f"{url} answering /ready")
 
 
 ServiceFactory = Callable[..., Any]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from rehearsal.localpg import free_port
+from rehearsal.processes import wait_for
 
 
 @contextmanager
@@ -22,11 +22,9 @@ def serve(app: FastAPI) -> Iterator[str]:
                                            backlog=4096))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
+    wait_for(lambda: server.started or not thread.is_alive(), 30, interval=0.02, what="uvicorn starting")
+    if not server.started:
+        raise RuntimeError("the server did not start")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -13,18 +13,19 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 import pytest
 
 from rehearsal.crashstate import CrashState
 from rehearsal.database import restore_database
 from rehearsal.localpg import LocalPostgres
+from rehearsal.processes import cmdline, is_service
 from scenarios.blackfriday import BLACKFRIDAY
 from scenarios.intensity import Calibration
 from scenarios.model import Scenario
@@ -46,50 +47,9 @@ ALL_INDEXES_SQL = ("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE 
 # --- small probes of real state -------------------------------------------------------------
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.1,
-               what: str = "the condition") -> Any:
-    """Poll `predicate` until it returns something truthy; fail the test after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not happen within {timeout:.0f} s")
-        time.sleep(interval)
-
-
-def process_alive(pid: int) -> bool:
-    """A live (not zombie) process. A zombie holds no socket, no memory, no lock."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def cmdline(pid: int) -> list[str]:
-    try:
-        return [p.decode() for p in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if p]
-    except OSError:
-        return []
-
-
-def is_service_process(pid: int) -> bool:
-    args = cmdline(pid)
-    return process_alive(pid) and "-m" in args and "services" in args
-
-
 def listening_ports() -> set[int]:
-    """TCP ports in LISTEN state on this host (IPv4 and IPv6), read from /proc/net."""
-    ports: set[int] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                cols = line.split()
-                if len(cols) > 3 and cols[3] == "0A":
-                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
-    return ports
+    """TCP ports in LISTEN state on this host (IPv4 and IPv6)."""
+    return {c.laddr.port for c in psutil.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN}
 
 
 def index_rows(conninfo: str) -> list[tuple[str, str, str]]:
@@ -216,11 +176,9 @@ def stop_server(pgdata: Path) -> None:
     pid_file = pgdata / "postmaster.pid"
     with contextlib.suppress(OSError, ValueError, IndexError):
         pid = int(pid_file.read_text().splitlines()[0])
-        if process_alive(pid) and "postgres" in " ".join(cmdline(pid)):
+        if "postgres" in " ".join(cmdline(pid)):
             os.kill(pid, signal.SIGQUIT)
-            deadline = time.monotonic() + 30
-            while process_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            psutil.wait_procs([psutil.Process(pid)], timeout=30)
 
 
 @pytest.fixture
@@ -295,7 +253,7 @@ class DemoWorkdir:
                 proc.wait(10)
         if self.crash_state_path.exists():
             for pid in self.crash_state().state.get("pids", {}).values():
-                if is_service_process(int(pid)):
+                if is_service(int(pid)):
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(int(pid), signal.SIGKILL)
         stop_server(self.pgdata)

@@ -10,18 +10,15 @@ import time
 import pytest
 
 from rehearsal.localpg import LocalPostgres
+from rehearsal.processes import alive, cmdline, is_service, wait_for
 from rehearsal.recovery import recover
 from scenarios.model import Scenario
 from tests.reliability.conftest import (
     MINUTE_SECONDS,
     DemoWorkdir,
-    cmdline,
     index_rows,
     invalid_indexes,
-    is_service_process,
     listening_ports,
-    process_alive,
-    wait_until,
 )
 
 KILL_MINUTE = 16  # inside 'degradation' (15-20): indexes dropped, services under the scenario's config
@@ -51,7 +48,7 @@ def test_kill_9_in_degradation_then_restore_returns_to_the_fresh_schema(
     demo_workdir: DemoWorkdir, scenario: Scenario, fresh_schema_indexes: list[tuple[str, str, str]],
 ) -> None:
     runner = demo_workdir.bfdemo("demo", "--minute-seconds", f"{MINUTE_SECONDS:g}", "--products", "30000")
-    start = wait_until(lambda: _started(demo_workdir), timeout=150, interval=0.2,
+    start = wait_for(lambda: _started(demo_workdir), timeout=150, interval=0.2,
                        what="the runner stamping minute 0 in its crash state")
     kill_at = start + KILL_MINUTE * MINUTE_SECONDS
     while time.time() < kill_at:  # the clock, not a guess: minute 16 begins at kill_at
@@ -65,7 +62,7 @@ def test_kill_9_in_degradation_then_restore_returns_to_the_fresh_schema(
     pids = {name: int(pid) for name, pid in state["pids"].items()}
     pg_port = int(state["pg_port"])
     assert set(pids) == {"product-catalog", "cart", "checkout", "load-generator"}
-    assert all(is_service_process(p) for p in pids.values()), pids
+    assert all(is_service(p) for p in pids.values()), pids
     ports = {name: _port_of(pid) for name, pid in pids.items()}
     assert set(ports.values()) | {pg_port} <= listening_ports()
     server = LocalPostgres(demo_workdir.pgdata, port=pg_port)  # the port the runner recorded
@@ -82,7 +79,7 @@ def test_kill_9_in_degradation_then_restore_returns_to_the_fresh_schema(
     assert "invalid: none" in restored.stdout
 
     # No process, no port, no database left running.
-    leftovers = [name for name, pid in pids.items() if process_alive(pid) and is_service_process(pid)]
+    leftovers = [name for name, pid in pids.items() if alive(pid) and is_service(pid)]
     assert not leftovers, f"still running after restore: {leftovers}"
     still_listening = {name: port for name, port in ports.items() if port in listening_ports()}
     assert not still_listening, f"ports still listening after restore: {still_listening}"
@@ -104,7 +101,7 @@ def test_kill_9_in_degradation_then_restore_returns_to_the_fresh_schema(
     try:
         assert index_rows(pg.conninfo()) == fresh_schema_indexes
         assert invalid_indexes(pg.conninfo()) == []
-        assert not [p for p in pids.values() if is_service_process(p)]
+        assert not [p for p in pids.values() if is_service(p)]
     finally:
         pg.stop()
     assert not pg.is_running()

@@ -14,11 +14,12 @@ import httpx
 import pytest
 
 from rehearsal.localpg import LocalPostgres
+from rehearsal.processes import wait_for
 from scenarios.blackfriday import BLACKFRIDAY
 from services.cart.main import create_app as cart_app
 from services.checkout.main import create_app as checkout_app
 from services.product_catalog.main import create_app as catalog_app
-from tests.reliability.conftest import stock_ledger, wait_until
+from tests.reliability.conftest import stock_ledger
 
 REASONS = {"database_unavailable", "pool_exhausted"}
 SCENARIO_POOL = {k: BLACKFRIDAY.config_values(scenario_active=True)[k.upper()]
@@ -103,7 +104,7 @@ def test_database_restart_gives_503_with_a_reason_then_recovers_without_a_servic
     for name in storefront.urls:
         r = storefront.probe(name)
         assert r.status_code in (200, 201), (name, r.status_code, r.text)
-    wait_until(lambda: shoppers.count(201) >= 5, timeout=30, what="checkouts succeeding before the outage")
+    wait_for(lambda: shoppers.count(201) >= 5, timeout=30, what="checkouts succeeding before the outage")
 
     dedicated_pg.stop("fast")
     down_at = time.time()
@@ -128,8 +129,8 @@ def test_database_restart_gives_503_with_a_reason_then_recovers_without_a_servic
             r = storefront.probe(name)
             assert r.status_code in (200, 201) or _sentence_503(r), (name, r.status_code, r.text)
             return r.status_code in (200, 201)
-        wait_until(answers, timeout=60, interval=0.2, what=f"{name} answering again after the restart")
-    wait_until(lambda: shoppers.count(201, after=up_at) >= 3, timeout=60,
+        wait_for(answers, timeout=60, interval=0.2, what=f"{name} answering again after the restart")
+    wait_for(lambda: shoppers.count(201, after=up_at) >= 3, timeout=60,
                what="checkouts succeeding again after the restart")
     shoppers.stop.set()
     for t in shoppers.threads:

@@ -15,9 +15,10 @@ import pytest
 
 from rehearsal.database import restore_database
 from rehearsal.localpg import POSTGRES_BIN_PATH, LocalPostgres
+from rehearsal.processes import wait_for
 from scenarios.model import Scenario
 from scenarios.scripts import sql_text
-from tests.reliability.conftest import SnapshotHolder, index_rows, invalid_indexes, wait_until
+from tests.reliability.conftest import SnapshotHolder, index_rows, invalid_indexes
 
 FIRST_INDEX = "idx_products_category"  # restore.sql builds this one first
 
@@ -67,13 +68,13 @@ def test_restore_killed_during_create_index_concurrently_is_repaired_by_the_next
 ) -> None:
     psql = _start_restore_psql(pg, scenario, abort_when_client_dies=True)
     try:
-        backend, _ = wait_until(lambda: _waiting_build(db), timeout=30, interval=0.05,
+        backend, _ = wait_for(lambda: _waiting_build(db), timeout=30, interval=0.05,
                                 what=f"CREATE INDEX CONCURRENTLY {FIRST_INDEX} waiting for the old snapshot")
         assert _index_valid(db, FIRST_INDEX) is False  # in the catalog, not yet usable
     finally:
         psql.send_signal(signal.SIGKILL)
         psql.wait(10)
-    wait_until(lambda: db.execute("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = %s",
+    wait_for(lambda: db.execute("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = %s",
                                   [backend]).fetchone()[0],
                timeout=15, what="the build's backend ending after psql was killed")
 
@@ -100,7 +101,7 @@ def _kill_restore_and_restore_again(pg: LocalPostgres, db: psycopg.Connection[An
     second restore's error, if any, and the invalid indexes it left."""
     psql = _start_restore_psql(pg, scenario, abort_when_client_dies=False)
     try:
-        backend, _ = wait_until(lambda: _waiting_build(db), timeout=30, interval=0.02,
+        backend, _ = wait_for(lambda: _waiting_build(db), timeout=30, interval=0.02,
                                 what=f"CREATE INDEX CONCURRENTLY {FIRST_INDEX} waiting for the old snapshot")
     finally:
         psql.send_signal(signal.SIGKILL)
@@ -117,7 +118,7 @@ def _kill_restore_and_restore_again(pg: LocalPostgres, db: psycopg.Connection[An
 
     thread = threading.Thread(target=second_restore, daemon=True)
     thread.start()
-    wait_until(lambda: db.execute(
+    wait_for(lambda: db.execute(
         "SELECT count(*) > 0 FROM pg_locks l WHERE NOT l.granted AND l.relation = 'products'::regclass "
         "AND l.pid <> %s", [backend]).fetchone()[0] or not thread.is_alive(), timeout=30, interval=0.02,
         what="the second restore queueing behind the orphaned build")

@@ -4,10 +4,8 @@ on a real port in a thread, with its spans captured in memory."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from rehearsal.localpg import free_port
+from rehearsal.processes import wait_for
 from services.load_generator.config import Settings
 from services.load_generator.controller import DemoController
 from services.load_generator.main import create_app
@@ -27,12 +27,6 @@ from services.shared.telemetry import build_telemetry
 from tests.servers import serve
 
 FAKE = Path(__file__).with_name("fake_storefront.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -80,15 +74,7 @@ def fake_storefront_process() -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, str(FAKE), str(port)])
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/_fake/seen", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the fake storefront did not start") from None
-                time.sleep(0.1)
+        wait_for(lambda: _answers(proc, f"{url}/_fake/seen"), 30, what="the fake storefront answering")
         yield url
     finally:
         proc.terminate()
@@ -159,13 +145,14 @@ def start_loadgen(storefront: FakeStorefront) -> Iterator[LoadGenFactory]:
         assert not controller.followers, "a follower task leaked"
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.25) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
+def _answers(proc: subprocess.Popen[bytes], url: str) -> bool:
+    if proc.poll() is not None:
+        raise RuntimeError("the fake storefront exited")
+    try:
+        httpx.get(url, timeout=2)
+        return True
+    except httpx.TransportError:
+        return False
 
 
 # Named invalid bodies for POST /admin/start-demo: (body, field the sentence must name).

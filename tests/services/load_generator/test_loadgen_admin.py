@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from rehearsal.processes import wait_for
 from services.load_generator.config import Settings
 from services.load_generator.main import create_app
-from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory, wait_for
+from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory
 
 VALID = {"scenario": "blackfriday", "duration_minutes": 30, "peak_rpm": 120, "minute_seconds": 2}
 STATUS_KEYS = {"running", "scenario", "minute", "phase", "minute_seconds", "target_rpm",

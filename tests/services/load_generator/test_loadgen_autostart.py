@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from tests.services.load_generator.conftest import LoadGenFactory, wait_for
+from rehearsal.processes import wait_for
+from tests.services.load_generator.conftest import LoadGenFactory
 
 MS = 1.0
 

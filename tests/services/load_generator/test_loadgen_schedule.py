@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
+from rehearsal.processes import wait_for
 from scenarios.blackfriday import BLACKFRIDAY
 from services.load_generator.choices import JourneyChooser
 from services.load_generator.client import Clock, Storefront, Visit
@@ -21,7 +22,7 @@ from services.load_generator.journeys import JourneyRunner
 from services.load_generator.programs import DemoProgram
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import Kind, RunStats
-from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory, wait_for
+from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory
 
 MS = 2.0          # real seconds per demo minute
 PEAK = 600.0      # journeys per minute at the peak: 20 per 2-second minute
@@ -129,7 +130,8 @@ def test_replicas_split_the_rate(storefront: FakeStorefront, start_loadgen: Load
         with gen.client() as c:
             assert c.post("/admin/start-demo", json=start_body(start, 13)).status_code == 200
     wait_for(lambda: not any(g.status()["running"] for g in gens), timeout=15)
-    wait_for(lambda: False, timeout=0.3)
+    # Every journey's requests have reached the storefront once none is in flight.
+    wait_for(lambda: not any(g.status()["in_flight_journeys"] for g in gens), timeout=10)
     statuses = [g.status() for g in gens]
     seen = fake_minutes(storefront, start)
     for minute in (11, 12):

@@ -1,0 +1,78 @@
+"""The services image as the Dockerfile lays it out: its COPY lines build a file tree here, and
+every entry point the cluster runs must import and find its files from that tree alone, with
+the project's source tree out of reach (a file the image lacks fails here)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+COPY = re.compile(r"^COPY\s+(?!--from)(\S+)\s+(\S+)\s*$", re.MULTILINE)
+
+
+def _image_tree(root: Path) -> Path:
+    """The build stage's COPY lines, relative to its WORKDIR (/app)."""
+    for src, dst in COPY.findall((REPO / "Dockerfile").read_text()):
+        target = root / dst
+        if (REPO / src).is_dir():
+            shutil.copytree(REPO / src, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / src, target)
+    return root
+
+
+def _run(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # -S: no site processing, so the project's own editable install is not on the path; the
+    # installed dependencies come back through PYTHONPATH, the image's code from the cwd.
+    env = {"PYTHONPATH": sysconfig.get_path("purelib"), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-S", *args], cwd=tree, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _image_tree(tmp_path_factory.mktemp("image"))
+
+
+def test_the_image_holds_the_lock_and_the_two_packages(tree: Path) -> None:
+    assert sorted(p.name for p in tree.iterdir()) == ["requirements", "scenarios", "services"]
+    assert (tree / "requirements" / "image.txt").is_file()
+
+
+def test_every_module_imports_and_finds_its_sql(tree: Path) -> None:
+    script = (
+        f"import importlib, pkgutil, scenarios, services\nroot = {str(tree)!r}\n"
+        "for pkg in (scenarios, services):\n"
+        "    assert pkg.__file__.startswith(root), pkg.__file__\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        if m.name != 'services.__main__':\n"
+        "            importlib.import_module(m.name)\n"
+        "from scenarios.catalogue import SCENARIOS\n"
+        "from scenarios.scripts import sql_text\n"
+        "from services.seed import storefront_sql\n"
+        "for s in SCENARIOS.values():\n"
+        "    assert sql_text(s.break_sql) and sql_text(s.restore_sql)\n"
+        "assert 'CREATE TABLE' in storefront_sql('schema.sql') and storefront_sql('seed_catalog.sql')\n"
+    )
+    result = _run(tree, "-c", script)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_entry_points_the_cluster_runs_start(tree: Path) -> None:
+    for args in (["seed", "--help"], ["product-catalog", "--help"]):
+        result = _run(tree, "-m", "services", *args)
+        assert result.returncode == 0, result.stderr
+
+
+def test_the_laptop_side_is_not_in_the_image(tree: Path) -> None:
+    for package in ("rehearsal", "infra", "bench"):
+        result = _run(tree, "-c", f"import {package}")
+        assert "ModuleNotFoundError" in result.stderr, package
