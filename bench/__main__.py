@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         pg.stop()
     results.update(measured_at=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), quick=quick,
-                   machine=machine(calibration.products), command="make bench", calibration=calibration.__dict__)
+                   machine=machine(calibration.products), command="make bench", calibration=calibration.to_dict())
     text = table(results)
     print(text)
     out = RESULTS if not quick else workdir / "quick.json"

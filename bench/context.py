@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rehearsal.localpg import LocalPostgres
-from scenarios.intensity import Calibration
+from scenarios.calibration import Calibration
 from scenarios.model import Scenario
 
 

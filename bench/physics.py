@@ -18,23 +18,11 @@ from typing import Any
 import httpx
 
 from bench.context import BenchContext
-from bench.openloop import (
-    OK_STATUSES,
-    Request,
-    categories,
-    checkout,
-    doorbuster,
-    in_stock_products,
-    listing,
-    ratio,
-    run_open_loop,
-    schedule,
-    services,
-    summarize,
-)
+from bench.openloop import categories, checkout, doorbuster, in_stock_products, listing, ratio, services
 from bench.restore import restore_or_fail
 from rehearsal.database import break_database
 from scenarios.model import Stage
+from services.calibration.driver import OK_STATUSES, Request, run_open_loop, schedule, summarize
 
 SEQUENTIAL = 150  # requests per kind and index state (a fifth when quick)
 WARMUP = 5  # unmeasured requests per kind first (EXPLAIN cache, prepared statements)

@@ -12,21 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.context import BenchContext
-from bench.openloop import (
-    Outcome,
-    Request,
-    categories,
-    checkout,
-    in_stock_products,
-    listing,
-    ratio,
-    run_open_loop,
-    schedule,
-    services,
-    summarize,
-)
+from bench.openloop import categories, checkout, in_stock_products, listing, ratio, services
 from bench.procs import cpu_seconds
 from rehearsal.otlp import make_receiver
+from services.calibration.driver import Outcome, Request, run_open_loop, schedule, summarize
 
 CATALOG_RATE = 20.0  # listings per second
 CHECKOUT_RATE = 5.0  # checkouts per second, each of a different in-stock product

@@ -6,7 +6,6 @@ them, and this way the program behaves the same there as under `pulumi up`."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,8 +14,8 @@ from typing import Any
 import pulumi
 import yaml
 
+from scenarios.calibration import Calibration, CalibrationError
 from scenarios.catalogue import get_scenario
-from scenarios.intensity import Calibration
 from scenarios.model import Scenario
 
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
@@ -107,11 +106,9 @@ def _calibration(raw: str) -> str:
     if not raw:
         return ""
     try:
-        Calibration(**json.loads(raw))
-    except (ValueError, TypeError) as err:
-        raise ConfigError(
-            f"config key 'calibration' must be the JSON `bfdemo calibrate` writes: {err}"
-        ) from None
+        Calibration.from_json(raw, "config key 'calibration'")
+    except CalibrationError as err:
+        raise ConfigError(str(err)) from None
     return raw
 
 

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -76,8 +75,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         result = calibrate(pg, LocalStack(WORKDIR.resolve(), pg), scenario)
     finally:
         pg.stop()
-    result.save(WORKDIR / "calibration.json")
-    print(json.dumps(result.__dict__, indent=2))
+    (WORKDIR / "calibration.json").write_text(result.to_json())
+    print(result.to_json(), end="")
     return 0
 
 

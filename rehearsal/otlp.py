@@ -153,5 +153,5 @@ class OtlpReceiver:
 def make_receiver(upstream: str | None, headers: str | None) -> OtlpReceiver:
     """A receiver on a free port; with `upstream`, forwarding there with `headers` in the
     OTEL_EXPORTER_OTLP_HEADERS format (parsed as the SDK parses it)."""
-    forwarder = Forwarder(upstream, parse_env_headers(headers or "", liberal=True)) if upstream else None
+    forwarder = Forwarder(upstream, dict(parse_env_headers(headers or "", liberal=True))) if upstream else None
     return OtlpReceiver(SpanStore(), forwarder).start()

@@ -26,7 +26,7 @@ from rehearsal.processes import poll
 from rehearsal.recovery import recover
 from rehearsal.report import build_report, span_view, stock_accounting
 from rehearsal.stack import LocalStack
-from scenarios.intensity import Calibration
+from scenarios.calibration import Calibration
 from scenarios.model import Scenario
 from scenarios.targets import check_targets, summary
 from services.seed import apply_schema, seed_catalog
@@ -59,12 +59,12 @@ def _raise_on_sigterm() -> None:
 def ensure_calibration(pg: LocalPostgres, workdir: Path, scenario: Scenario, crash: CrashState) -> Calibration:
     path = workdir / "calibration.json"
     if path.exists():
-        return Calibration.load(path)
+        return Calibration.from_json(path.read_text(), str(path))
     with crash.step("calibrate") as step:
         print("Calibrating this machine (once; saved to .demo/calibration.json) ...", flush=True)
         result = calibrate(pg, LocalStack(workdir, pg), scenario)
-        result.save(path)
-        step.detail = json.dumps(result.__dict__)
+        path.write_text(result.to_json())
+        step.detail = result.to_json()
     print(f"  catalog {result.products:,} products | catalog capacity {result.catalog_capacity_qps:.1f}"
           f" listings/s | hot-row lock {result.lock_throughput_per_s:.2f} checkouts/s", flush=True)
     return result
@@ -88,7 +88,7 @@ def _env(opts: RunOptions, receiver: OtlpReceiver, calibration: Calibration, sta
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY": "500",  # spans reach the alert within a second
         "OTEL_METRIC_EXPORT_INTERVAL": "5000",
-        "CALIBRATION_JSON": json.dumps(calibration.__dict__),
+        "CALIBRATION_JSON": calibration.to_json(),
         "LOADGEN_BASELINE": "false",
         **({"LOADGEN_DURATION_MINUTES": str(opts.duration_minutes)} if opts.duration_minutes else {}),
     }
@@ -171,7 +171,7 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
         pg.stop()
     report = build_report(opts.scenario, opts.minute_seconds, records, receiver.store.snapshot(), {
         "restore": {"indexes_restored": state.restored(opts.scenario), "invalid_indexes": list(state.invalid)},
-        "calibration": calibration.__dict__,
+        "calibration": calibration.to_dict(),
         "stock": stock,
         "crash_state": str(crash.path),
         **({"forwarded": receiver.forwarder.summary()} if receiver.forwarder else {}),

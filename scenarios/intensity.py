@@ -6,30 +6,10 @@ settles where the scenario says because offered load really exceeds capacity by 
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
+from scenarios.calibration import Calibration
 from scenarios.model import Stage
-
-
-@dataclass(frozen=True)
-class Calibration:
-    products: int
-    # Catalog listings per second the database completes with the scenario's pool, indexes gone.
-    catalog_capacity_qps: float
-    # Doorbuster checkouts per second one hot row's lock lets through, indexes gone, under load.
-    lock_throughput_per_s: float
-    measured_at: str = ""
-    machine: str = ""
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
-
-    @classmethod
-    def load(cls, path: Path) -> Calibration:
-        return cls(**json.loads(path.read_text()))
 
 
 @dataclass(frozen=True)

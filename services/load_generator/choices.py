@@ -8,7 +8,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from scenarios.intensity import Calibration, go_live_burst, intensity
+from scenarios.calibration import Calibration
+from scenarios.intensity import go_live_burst, intensity
 from scenarios.model import JOURNEYS
 from services.load_generator.programs import Arrival, Moment
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from scenarios.intensity import Calibration
+from scenarios.calibration import Calibration
 
 
 class Settings(BaseSettings):
@@ -37,7 +36,7 @@ class Settings(BaseSettings):
     loadgen_duration_minutes: int | None = Field(default=None, ge=1, le=1440)
     loadgen_peak_rpm: float | None = Field(default=None, gt=0, le=100_000)
 
-    # scenarios.intensity.Calibration as JSON, or a file holding it; none means quiet journeys.
+    # scenarios.calibration.Calibration as JSON, or a file holding it; none means quiet journeys.
     calibration_json: str | None = None
     calibration_file: Path | None = None
 
@@ -80,10 +79,4 @@ class Settings(BaseSettings):
                 raise ValueError(f"{source} cannot be read: {exc.strerror}.") from exc
         else:
             return None
-        try:
-            return Calibration(**json.loads(text))
-        except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"{source} is not a calibration: expected a JSON object with products, "
-                f"catalog_capacity_qps and lock_throughput_per_s ({exc})."
-            ) from exc
+        return Calibration.from_json(text, source)

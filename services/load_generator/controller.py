@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
+from scenarios.calibration import Calibration
 from scenarios.catalogue import SCENARIOS
-from scenarios.intensity import Calibration
 from services.load_generator.choices import JourneyChooser
 from services.load_generator.client import Clock, Storefront
 from services.load_generator.config import Settings

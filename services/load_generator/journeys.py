@@ -4,8 +4,7 @@ each other after the scenario's think time; a landing page's carousels load toge
 from __future__ import annotations
 
 import asyncio
-import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,16 +14,8 @@ from opentelemetry.trace import Tracer
 from services.load_generator.choices import JourneySpec
 from services.load_generator.client import Answer, Storefront, Visit
 from services.load_generator.config import Settings
+from services.load_generator.requests import listing_params, order_body
 from services.load_generator.stats import Kind
-
-
-def listing_params(categories: Sequence[str], slot: int, width: float, ceiling: float) -> dict[str, Any]:
-    """The catalog page a listing slot views: categories in turn, price windows of `width` up
-    to `ceiling`, so consecutive slots spread over the catalog."""
-    windows = max(1, math.ceil(ceiling / width))
-    window = (slot + slot // len(categories)) % windows
-    return {"category": categories[slot % len(categories)], "price_min": window * width,
-            "price_max": (window + 1) * width, "limit": 20}
 
 
 @dataclass
@@ -182,7 +173,5 @@ class JourneyRunner:
             await asyncio.sleep(delay)
         answer = await self.storefront.call(
             Visit(at, first_pending=False), "POST", self.settings.checkout_url, "/checkout",
-            kind=Kind.CHECKOUT, intended=at,
-            body={"customer_id": spec.customer_id, "expected_total": str(deal["price"]),
-                  "items": [{"product_id": deal["id"], "quantity": 1}]})
+            kind=Kind.CHECKOUT, intended=at, body=order_body(spec.customer_id, deal))
         return answer.ok

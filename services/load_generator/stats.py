@@ -32,28 +32,38 @@ class Kind(Enum):
     OTHER = "other"
 
 
-@dataclass
-class MinuteStats:
-    minute: int
-    journeys: int = 0
+@dataclass(kw_only=True)
+class Counts:
+    """Requests and checkouts by outcome: kept per minute and over the whole run alike."""
+
     requests: int = 0
     errors: int = 0
     rejections: int = 0
     checkout_attempts: int = 0
     checkout_failures: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
-    catalog_latencies_ms: list[float] = field(default_factory=list)
 
-    def add(self, kind: Kind, outcome: Outcome, latency_ms: float, status: int | None) -> None:
+    def count(self, kind: Kind, status: int | None) -> None:
+        outcome = Outcome.of(status)
         self.requests += 1
         self.errors += outcome is Outcome.ERROR
         self.rejections += outcome is Outcome.REJECTED
-        self.latencies_ms.append(latency_ms)
-        if kind is Kind.CATALOG_LISTING:
-            self.catalog_latencies_ms.append(latency_ms)
         if kind is Kind.CHECKOUT:
             self.checkout_attempts += 1
             self.checkout_failures += status is None or not 200 <= status < 300
+
+
+@dataclass
+class MinuteStats(Counts):
+    minute: int
+    journeys: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    catalog_latencies_ms: list[float] = field(default_factory=list)
+
+    def add(self, kind: Kind, latency_ms: float, status: int | None) -> None:
+        self.count(kind, status)
+        self.latencies_ms.append(latency_ms)
+        if kind is Kind.CATALOG_LISTING:
+            self.catalog_latencies_ms.append(latency_ms)
 
     def observation(self) -> MinuteObservation:
         return MinuteObservation(self.minute, self.checkout_attempts, self.checkout_failures,
@@ -65,17 +75,12 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 
 @dataclass
-class RunStats:
+class RunStats(Counts):
     """Observations of one program run; `minute=None` (the baseline) counts totals only."""
 
     minute_seconds: float
     minutes: dict[int, MinuteStats] = field(default_factory=dict)
     journeys: int = 0
-    requests: int = 0
-    errors: int = 0
-    rejections: int = 0
-    checkout_attempts: int = 0
-    checkout_failures: int = 0
     cancelled_journeys: int = 0
     max_schedule_lag_ms: float = 0.0
 
@@ -92,15 +97,9 @@ class RunStats:
 
     def request_done(self, minute: int | None, kind: Kind, status: int | None,
                      latency_ms: float) -> None:
-        outcome = Outcome.of(status)
-        self.requests += 1
-        self.errors += outcome is Outcome.ERROR
-        self.rejections += outcome is Outcome.REJECTED
-        if kind is Kind.CHECKOUT:
-            self.checkout_attempts += 1
-            self.checkout_failures += status is None or not 200 <= status < 300
+        self.count(kind, status)
         if minute is not None:
-            self._minute(minute).add(kind, outcome, latency_ms, status)
+            self._minute(minute).add(kind, latency_ms, status)
 
     def record(self, minute: int, phase: str, target_rpm: float) -> dict[str, Any]:
         m = self.minutes.get(minute) or MinuteStats(minute)

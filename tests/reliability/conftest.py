@@ -27,7 +27,7 @@ from rehearsal.database import restore_database
 from rehearsal.localpg import LocalPostgres
 from rehearsal.processes import cmdline, is_service
 from scenarios.blackfriday import BLACKFRIDAY
-from scenarios.intensity import Calibration
+from scenarios.calibration import Calibration
 from scenarios.model import Scenario
 from scenarios.scripts import sql_text
 from services.seed import seed_catalog, storefront_sql
@@ -263,7 +263,7 @@ class DemoWorkdir:
 def demo_workdir(private_dir: Path) -> Iterator[DemoWorkdir]:
     """An empty DEMO_WORKDIR with calibration.json already written, so no run calibrates."""
     workdir = DemoWorkdir(private_dir / "demo")
-    CALIBRATION.save(workdir.path / "calibration.json")
+    (workdir.path / "calibration.json").write_text(CALIBRATION.to_json())
     try:
         yield workdir
     finally:

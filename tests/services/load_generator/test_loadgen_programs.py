@@ -8,7 +8,8 @@ from collections import Counter
 import pytest
 
 from scenarios.blackfriday import BLACKFRIDAY
-from scenarios.intensity import Calibration, intensity
+from scenarios.calibration import Calibration
+from scenarios.intensity import intensity
 from services.load_generator.choices import Diffuser, JourneyChooser, SmoothRoundRobin
 from services.load_generator.programs import Arrival, BaselineProgram, DemoProgram
 from services.load_generator.stats import Kind, RunStats

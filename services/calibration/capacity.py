@@ -1,0 +1,94 @@
+"""The capacities a scenario is sized from, measured at the services with the requests the load
+generator sends (its listing pages, its doorbuster orders, its settings), each under an offered
+load that exceeds it: a throughput equal to the offered rate proves nothing, so the rate is
+raised until the answers fall behind."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from services.calibration.driver import Request, completed_per_s, run_open_loop
+from services.load_generator.config import Settings
+from services.load_generator.requests import listing_params, order_body
+
+# A throughput below this share of the offered rate shows the offered load exceeded capacity.
+SATURATED = 0.85
+
+
+@dataclass(frozen=True)
+class Probe:
+    """How long the measuring rounds run. The first seconds of each are not counted: the pool
+    fills and the queue builds then."""
+
+    catalog_seconds: float = 16.0
+    catalog_settle_seconds: float = 6.0
+    rush_seconds: float = 30.0
+    orders_from_seconds: float = 6.0   # the catalog is overloaded first, then the orders come
+    rush_settle_seconds: float = 16.0
+    rounds: int = 4
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """The requests of the load generator, with its settings, against one storefront."""
+
+    catalog_url: str
+    checkout_url: str
+    settings: Settings
+    categories: Sequence[str]
+    deals: Sequence[Mapping[str, Any]]  # the doorbusters its rush orders, in its rotation
+
+    def listing(self, slot: int, due: float) -> Request:
+        params = listing_params(self.categories, slot, self.settings.loadgen_price_window,
+                                self.settings.loadgen_price_ceiling)
+        return Request(due, "catalog", "GET", f"{self.catalog_url}/products", params=params)
+
+    def order(self, seq: int, due: float) -> Request:
+        body = order_body(f"calibration-{seq}", self.deals[seq % len(self.deals)])
+        return Request(due, "order", "POST", f"{self.checkout_url}/checkout", body=body)
+
+
+def _get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - our own services
+        return json.load(response)
+
+
+def shopper(catalog_url: str, checkout_url: str, settings: Settings | None = None) -> Shopper:
+    """What the load generator would send to this storefront: its categories, its deals."""
+    settings = settings or Settings()
+    deals = _get_json(f"{catalog_url}/products/doorbusters")[: settings.loadgen_doorbuster_targets]
+    if not deals:
+        raise RuntimeError("the catalog has no doorbuster: seed it before calibrating")
+    return Shopper(catalog_url, checkout_url, settings, _get_json(f"{catalog_url}/categories"), deals)
+
+
+def catalog_capacity(who: Shopper, guess_qps: float, probe: Probe = Probe()) -> float:
+    """Catalog listings per second the storefront completes, offered more than it can take."""
+    offered, completed = 2.0 * guess_qps, 0.0
+    for _ in range(probe.rounds):
+        requests = [who.listing(i, i / offered) for i in range(int(probe.catalog_seconds * offered))]
+        completed = completed_per_s(run_open_loop(requests), "catalog", probe.catalog_settle_seconds,
+                                    probe.catalog_seconds)
+        if completed < SATURATED * offered:
+            break
+        offered *= 2
+    return completed
+
+
+def lock_throughput(who: Shopper, catalog_qps: float, catalog_overload: float, probe: Probe = Probe()) -> float:
+    """Doorbuster orders per second the hot rows let through while the catalog is held at
+    `catalog_overload` times its capacity, as in the scenario's rush."""
+    sale, orders, completed = catalog_overload * catalog_qps, 4.0, 0.0
+    order_seconds = probe.rush_seconds - probe.orders_from_seconds
+    for _ in range(probe.rounds):
+        requests = [who.listing(i, i / sale) for i in range(int(probe.rush_seconds * sale))]
+        requests += [who.order(i, probe.orders_from_seconds + i / orders) for i in range(int(order_seconds * orders))]
+        completed = completed_per_s(run_open_loop(requests), "order", probe.rush_settle_seconds, probe.rush_seconds)
+        if completed < SATURATED * orders:
+            break
+        orders *= 2.5
+    return completed
