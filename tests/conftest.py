@@ -3,8 +3,11 @@ run any service under uvicorn on a real port with spans captured in memory."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,11 +30,15 @@ SCHEMA_INDEXES = ("idx_products_category", "idx_products_stock_quantity")
 
 
 @pytest.fixture(scope="session")
-def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPostgres]:
-    server = LocalPostgres(tmp_path_factory.mktemp("pg") / "data").up()
+def pg() -> Iterator[LocalPostgres]:
+    # Outside pytest's basetemp: any other pytest session on the machine resets that to 0700,
+    # and the unprivileged server user then loses its data directory mid-run.
+    root = Path(tempfile.mkdtemp(prefix="bfdemo-tests-"))
+    server = LocalPostgres(root / "data").up()
     seed_catalog(server.conninfo(), TEST_PRODUCTS)
     yield server
     server.stop("immediate")
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

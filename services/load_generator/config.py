@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scenarios.calibration import Calibration
+from services.shared.config import DemoMode
 
 
 class Settings(BaseSettings):
@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     loadgen_replicas: int = Field(default=1, ge=1, le=1000)
     loadgen_replica_index: int = Field(default=0, ge=0, le=999)
 
-    demo_mode: Literal["off", "blackfriday"] = "off"
+    demo_mode: DemoMode = "off"
     demo_start_timestamp: float | None = None
     demo_minute_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Auto-start overrides; by default the scenario's own duration and peak.

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import AfterValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scenarios.catalogue import SCENARIOS
+
+
+def _demo_mode(value: str) -> str:
+    if value != "off" and value not in SCENARIOS:
+        raise ValueError(f"DEMO_MODE is '{value}'; allowed values: off, {', '.join(sorted(SCENARIOS))}")
+    return value
+
+
+# The catalogue is the one list of scenario names; DEMO_MODE takes one of them, or "off".
+DemoMode = Annotated[str, AfterValidator(_demo_mode)]
 
 
 class ServiceSettings(BaseSettings):
@@ -34,7 +46,8 @@ class ServiceSettings(BaseSettings):
     # Upper bound on a checkout's wait for a product row lock, so waits end as failures.
     checkout_lock_timeout_ms: int = Field(default=30000, ge=1, le=600000)
 
-    demo_mode: Literal["off", "blackfriday"] = "off"
+    # "off", or the name of a scenario in the catalogue.
+    demo_mode: DemoMode = "off"
     demo_start_timestamp: float | None = None
     demo_minute_seconds: float = Field(default=60.0, gt=0, le=3600)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ MINUTE_SECONDS = float(os.environ.get("REHEARSAL_MINUTE_SECONDS", "6"))
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    workdir = Path(os.environ.get("REHEARSAL_WORKDIR") or tmp_path_factory.mktemp("rehearsal"))
+def report() -> dict:
+    # Outside pytest's basetemp, which another pytest session on the machine would make 0700.
+    workdir = Path(os.environ.get("REHEARSAL_WORKDIR") or tempfile.mkdtemp(prefix="bfdemo-rehearsal-"))
     path = workdir / "report.json"
     result = run_demo(RunOptions(BLACKFRIDAY, workdir, MINUTE_SECONDS, path))
     for check in result["targets"]["checks"]:  # the verdict make demo prints, for the log

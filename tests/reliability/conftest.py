@@ -263,6 +263,7 @@ class DemoWorkdir:
 def demo_workdir(private_dir: Path) -> Iterator[DemoWorkdir]:
     """An empty DEMO_WORKDIR with calibration.json already written, so no run calibrates."""
     workdir = DemoWorkdir(private_dir / "demo")
+    workdir.path.mkdir(parents=True, exist_ok=True)
     (workdir.path / "calibration.json").write_text(CALIBRATION.to_json())
     try:
         yield workdir
