@@ -46,8 +46,9 @@ def watch_commands(cfg: StackConfig) -> dict[str, str]:
                        "sleep 2; curl -s localhost:8010/admin/demo-status"),
         "collector": f"{kc} logs -f deploy/otel-collector",
         "pods": f"{kc} get pods -w",
+        # \d lists a table's indexes by the table, whatever their names (idx_products_*).
         "indexes": (f"{kc} exec statefulset/postgres -c postgres -- "
-                    "psql -U ecommerce_user -d ecommerce -c '\\di products*'"),
+                    "psql -U ecommerce_user -d ecommerce -c '\\d products'"),
         "plan": "bfdemo plan " + (cfg.scenario.name if cfg.scenario
                                                else "blackfriday"),
     }

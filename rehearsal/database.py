@@ -1,5 +1,6 @@
 """Applying and undoing a scenario's SQL, exactly as the Pulumi Command does: the file's
-text fed to psql on stdin (so CREATE INDEX CONCURRENTLY runs outside a transaction)."""
+text fed to psql on stdin, the break as one transaction (a failed break changes nothing), the
+restore statement by statement (CREATE INDEX CONCURRENTLY runs outside any transaction)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class IndexState:
 
 
 def break_database(pg: LocalPostgres, scenario: Scenario) -> None:
-    pg.psql(sql_text(scenario.break_sql))
+    pg.psql(sql_text(scenario.break_sql), one_transaction=True)
 
 
 def restore_database(pg: LocalPostgres, scenario: Scenario) -> IndexState:

@@ -150,9 +150,11 @@ class LocalPostgres:
         return {"DB_HOST": "127.0.0.1", "DB_PORT": str(self.port), "DB_NAME": self.dbname,
                 "DB_USER": "postgres", "DB_PASSWORD": ""}
 
-    def psql(self, sql: str, db: str | None = None) -> str:
+    def psql(self, sql: str, db: str | None = None, *, one_transaction: bool = False) -> str:
+        """`sql` fed to psql on stdin, as a file is; with `one_transaction`, as `psql -1` runs it."""
         out = subprocess.run(
-            [str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
+            [str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", *(["-1"] if one_transaction else []),
+             "-v", "ON_ERROR_STOP=1", "-At",
              "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", db or self.dbname],
             input=sql, capture_output=True, text=True, check=False,
         )

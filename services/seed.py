@@ -40,8 +40,17 @@ def _index_definitions(conn: psycopg.Connection) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
+def _catalog_size(conn: psycopg.Connection) -> int:
+    if conn.execute("SELECT to_regclass('products')").fetchone() == (None,):
+        return 0
+    return int(conn.execute("SELECT count(*) FROM products").fetchone()[0])  # type: ignore[index]
+
+
 def seed_catalog(conninfo: str, products: int, doorbusters: int = 3) -> SeedResult:
-    """Create the schema, then fill an empty catalog with `products` rows.
+    """Create the schema, then fill an empty catalog with `products` rows. A database that
+    already holds a catalog is left exactly as it is, its indexes included: a seed Job run
+    again (a new image, a retried pod) must not rebuild the indexes a scenario dropped, which
+    would end the outage mid-demo while Pulumi's state still says it is on.
 
     Secondary indexes are dropped for the bulk insert and rebuilt after it, in the same
     transaction: one sort per index instead of a million random insertions."""
@@ -49,10 +58,10 @@ def seed_catalog(conninfo: str, products: int, doorbusters: int = 3) -> SeedResu
         raise ValueError(f"products ({products}) must be at least doorbusters ({doorbusters}) >= 1")
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        apply_schema(conn)
-        have = conn.execute("SELECT count(*) FROM products").fetchone()[0]  # type: ignore[index]
+        have = _catalog_size(conn)
         if have:
             return SeedResult(have, False, time.perf_counter() - started)
+        apply_schema(conn)
         with conn.transaction():
             conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
             definitions = _index_definitions(conn)

@@ -42,12 +42,14 @@ def kubectl(args: ScenarioArgs) -> str:
     return f"kubectl{context} -n {shlex.quote(args.namespace)}"
 
 
-def sql_script(args: ScenarioArgs, sql: str, *, missing_ok: bool) -> str:
+def sql_script(args: ScenarioArgs, sql: str, *, missing_ok: bool, one_transaction: bool) -> str:
     """A shell script that pipes `sql` into psql in the PostgreSQL pod, on stdin.
 
     The SQL is inlined as a quoted heredoc (no shell expansion) rather than read from a path,
-    so the script in Pulumi's state is self-contained. psql runs without -1: restore.sql uses
-    CREATE INDEX CONCURRENTLY, which cannot run inside a transaction."""
+    so the script in Pulumi's state is self-contained. The break runs as one transaction
+    (psql -1): one that fails half-way changes nothing, so a failed `up` stores no state and
+    leaves no half-broken database. The restore cannot: CREATE INDEX CONCURRENTLY runs outside
+    any transaction (its own SQL is idempotent instead)."""
     if HEREDOC in sql:
         raise ValueError(f"the SQL must not contain the heredoc delimiter {HEREDOC}")
     kc = kubectl(args)
@@ -61,7 +63,7 @@ def sql_script(args: ScenarioArgs, sql: str, *, missing_ok: bool) -> str:
                  f'if [ -z "$found" ]; then echo "{target} is gone; nothing to restore"; '
                  "exit 0; fi\n")
     psql = (f"{kc} exec -i {target} -c {shlex.quote(args.container)} -- "
-            f"psql -X -v ON_ERROR_STOP=1 -U {shlex.quote(args.db_user)} "
+            f"psql -X{' -1' if one_transaction else ''} -v ON_ERROR_STOP=1 -U {shlex.quote(args.db_user)} "
             f"-d {shlex.quote(args.db_name)}")
     return f"set -eu\n{guard}{psql} <<'{HEREDOC}'\n{sql.rstrip()}\n{HEREDOC}\n"
 
@@ -76,8 +78,8 @@ class ScenarioSwitch(pulumi.ComponentResource):
         break_sql, restore_sql = args.break_sql, args.restore_sql
         self.break_database = local.Command(
             f"{name}-break-database",
-            create=sql_script(args, break_sql, missing_ok=False),
-            delete=sql_script(args, restore_sql, missing_ok=True),
+            create=sql_script(args, break_sql, missing_ok=False, one_transaction=True),
+            delete=sql_script(args, restore_sql, missing_ok=True, one_transaction=False),
             # A changed break.sql or restore.sql replaces the command: restore with the old
             # state's script, then break with the new one.
             triggers=[sql_digest(break_sql, restore_sql)],

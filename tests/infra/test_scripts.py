@@ -88,4 +88,4 @@ def test_a_failing_psql_fails_the_command(blackfriday: Run, fake_kubectl: dict[s
 def test_sql_holding_the_heredoc_delimiter_is_refused() -> None:
     args = ScenarioArgs(BLACKFRIDAY, "", "", "ns", "postgres", "postgres", "u", "d", "", "1")
     with pytest.raises(ValueError, match="heredoc"):
-        sql_script(args, "SELECT 1;\nBFDEMO_SQL\nDROP TABLE products;", missing_ok=False)
+        sql_script(args, "SELECT 1;\nBFDEMO_SQL\nDROP TABLE products;", missing_ok=False, one_transaction=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from scenarios.blackfriday import BLACKFRIDAY
+from scenarios.scripts import sql_text
 from services.seed import seed_catalog
 
 
@@ -44,3 +46,17 @@ def test_seeding_is_idempotent_and_deterministic(fresh_db):
 def test_seed_rejects_impossible_sizes(fresh_db):
     with pytest.raises(ValueError, match="must be at least doorbusters"):
         seed_catalog(fresh_db, 2, doorbusters=3)
+
+
+def test_a_seed_run_again_leaves_a_broken_catalog_broken(fresh_db):
+    """The seed Job re-runs on any change of its pod template; the scenario must survive it."""
+    seed_catalog(fresh_db, 5000)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(sql_text(BLACKFRIDAY.break_sql))
+        before = conn.execute("SELECT indexname, indexdef FROM pg_indexes ORDER BY 1").fetchall()
+    again = seed_catalog(fresh_db, 5000)
+    with psycopg.connect(fresh_db) as conn:
+        after = conn.execute("SELECT indexname, indexdef FROM pg_indexes ORDER BY 1").fetchall()
+    assert not again.seeded and again.products == 5000
+    assert after == before
+    assert not {"idx_products_category", "idx_products_stock_quantity"} & {r[0] for r in after}
