@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes -q
 
-.PHONY: venv demo test lint bench calibrate restore plan lock clean
+.PHONY: venv demo test lint scan bench calibrate restore plan lock image-tag clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,7 @@ lock: | $(UV)
 		-o requirements/dev.txt
 	# The image's subset, at the same versions as the development lock.
 	$(UV) pip compile pyproject.toml -c requirements/dev.txt $(LOCK_FLAGS) -o requirements/image.txt
+	$(UV) pip compile requirements/scan.in $(LOCK_FLAGS) -o requirements/scan.txt
 
 # Locust is a benchmark opponent, not a dependency: its own venv, only for `make bench`.
 BENCH_VENV := .venv-bench
@@ -50,11 +51,31 @@ test: $(STAMP)
 bench: $(STAMP) $(BENCH_VENV)/bin/locust
 	$(BIN)/python -m bench
 
-lint: $(STAMP)
+lint: $(STAMP) scan
 	$(BIN)/ruff check .
 	$(BIN)/mypy services scenarios rehearsal infra bench
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/deptry .
+
+# The scanners, in their own locked venv: checkov on the rendered stacks (the scenario on, and
+# an exporting collector), zizmor and GitHub's schema on the workflows, hadolint on the
+# Dockerfile. checkov's skip list, with reasons: .checkov.yaml and the objects' annotations.
+SCAN_VENV := .venv-scan
+RENDERED := build/rendered
+$(SCAN_VENV)/.installed: requirements/scan.txt | $(UV)
+	$(PY) -m venv $(SCAN_VENV)
+	$(UV) pip install -q --python $(SCAN_VENV)/bin/python --no-deps --require-hashes -r requirements/scan.txt
+	touch $@
+
+scan: $(STAMP) $(SCAN_VENV)/.installed
+	rm -rf $(RENDERED)
+	$(BIN)/python -m rehearsal.twin.render -c scenario=blackfriday --out $(RENDERED)/blackfriday
+	$(BIN)/python -m rehearsal.twin.render -c exporter=otlp -c otlpEndpoint=https://otlp.example.com:4318 \
+		--out $(RENDERED)/otlp
+	$(SCAN_VENV)/bin/checkov --quiet --compact --config-file .checkov.yaml -d $(RENDERED)
+	$(SCAN_VENV)/bin/zizmor --offline --persona=pedantic .github/workflows
+	$(SCAN_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(SCAN_VENV)/bin/hadolint Dockerfile
 
 calibrate: $(STAMP)
 	$(BIN)/bfdemo calibrate
@@ -65,5 +86,12 @@ restore: $(STAMP)
 plan: $(STAMP)
 	$(BIN)/bfdemo plan blackfriday
 
+# The services image's tag, from the content of what goes into it: a rebuilt image gets a new
+# tag, so `pulumi up -c image=...` changes the pod templates and the pods roll (a reused :dev
+# tag changes nothing Pulumi can see). See README, "Rolling a rebuilt image".
+image-tag:
+	@find Dockerfile requirements/image.txt services scenarios -type f ! -name '*.pyc' | LC_ALL=C sort \
+		| while read -r f; do echo "$$f"; cat "$$f"; done | sha256sum | cut -c1-12 | sed 's/^/bfdemo-services:/'
+
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .demo bench/.work
+	rm -rf $(VENV) $(BENCH_VENV) $(SCAN_VENV) .demo bench/.work build

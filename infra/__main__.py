@@ -9,6 +9,7 @@ import pulumi
 
 from infra.components.collector import CollectorArgs, OtelCollector
 from infra.components.namespace import Namespace
+from infra.components.network import NetworkArgs, NetworkPolicies
 from infra.components.postgres import DB_NAME, DB_USER, Postgres, PostgresArgs
 from infra.components.scenario import ScenarioArgs, ScenarioSwitch
 from infra.components.seed import CatalogSeed, CatalogSeedArgs
@@ -25,6 +26,8 @@ db_env = {"DB_HOST": postgres.host, "DB_PORT": str(postgres.port), "DB_NAME": DB
 seed = CatalogSeed("catalog-seed", CatalogSeedArgs(
     ns.name, cfg.image, cfg.image_pull_policy, cfg.catalog_products, db_env,
     postgres.password_secret_name), opts=pulumi.ResourceOptions(depends_on=[postgres]))
+NetworkPolicies("network", NetworkArgs(ns.name, exporting=cfg.exporter.kind != "debug"),
+                opts=pulumi.ResourceOptions(depends_on=[ns.resource]))
 collector = OtelCollector("otel-collector", CollectorArgs(
     ns.name, cfg.collector_image, cfg.exporter.kind, cfg.exporter.otlp_endpoint,
     cfg.exporter.coralogix_domain, cfg.exporter.credential))

@@ -6,17 +6,32 @@ from __future__ import annotations
 from typing import Any
 
 PART_OF = "bfdemo"
-# Pods carrying this label may reach PostgreSQL (see the NetworkPolicy in postgres.py).
+# Pods carrying these labels may reach PostgreSQL, and the collector (see network.py).
 DB_CLIENT_LABEL = "bfdemo.io/db-client"
+TELEMETRY_LABEL = "bfdemo.io/sends-telemetry"
 
 Spec = dict[str, Any]
 
 
-def labels(name: str, *, db_client: bool = False) -> dict[str, str]:
+def labels(name: str, *, db_client: bool = False, telemetry: bool = False) -> dict[str, str]:
     result = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF}
     if db_client:
         result[DB_CLIENT_LABEL] = "true"
+    if telemetry:
+        result[TELEMETRY_LABEL] = "true"
     return result
+
+
+# Scanner findings that do not apply to one object, each with its reason, as checkov reads
+# them from the object's annotations (the findings that apply nowhere are in .checkov.yaml).
+OWN_IMAGE_SKIPS = {
+    "CKV_K8S_43": "our own image is named by its content tag (make image-tag); kind loads it by tag",
+    "CKV_K8S_15": "a kind-loaded image has no registry to pull from; a rebuilt image gets a new tag",
+}
+
+
+def scanner_skips(reasons: dict[str, str]) -> dict[str, str]:
+    return {f"checkov.io/skip{i}": f"{check}={why}" for i, (check, why) in enumerate(reasons.items(), 1)}
 
 
 def selector(name: str) -> dict[str, str]:

@@ -64,3 +64,11 @@ def test_the_locks_pin_every_dependency_within_its_range() -> None:
         assert image.get(_canonical(req.name)) == dev[_canonical(req.name)], req
     # The image's lock is the development lock's subset, at the same versions.
     assert {n: v for n, v in image.items() if dev.get(n) != v} == {}
+
+
+def test_the_scanners_pass() -> None:
+    """checkov on the rendered stacks, zizmor and GitHub's schema on the workflows, hadolint on
+    the Dockerfile, with the skip list and its reasons in .checkov.yaml (see `make scan`)."""
+    result = subprocess.run(["make", "-s", "scan"], cwd=REPO, capture_output=True, text=True, timeout=900,
+                            check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

@@ -76,3 +76,26 @@ def test_the_laptop_side_is_not_in_the_image(tree: Path) -> None:
     for package in ("rehearsal", "infra", "bench"):
         result = _run(tree, "-c", f"import {package}")
         assert "ModuleNotFoundError" in result.stderr, package
+
+
+def _tag(root: Path) -> str:
+    result = subprocess.run(["make", "-s", "-C", str(root), "image-tag"], capture_output=True, text=True,
+                            timeout=60, check=True)
+    return result.stdout.strip()
+
+
+def test_the_image_tag_follows_the_content_of_the_image(tmp_path: Path) -> None:
+    """A rebuilt image must get a new tag, or `pulumi up` sees no change and nothing rolls."""
+    for name in ("Makefile", "Dockerfile", "requirements", "services", "scenarios"):
+        src = REPO / name
+        copy = shutil.copytree if src.is_dir() else shutil.copy
+        copy(src, tmp_path / name)  # type: ignore[operator]
+    first = _tag(tmp_path)
+    assert re.fullmatch(r"bfdemo-services:[0-9a-f]{12}", first)
+    assert _tag(tmp_path) == first
+    (tmp_path / "services" / "__main__.py").write_text((REPO / "services" / "__main__.py").read_text() + "\n# edit\n")
+    assert _tag(tmp_path) != first
+    (tmp_path / "README.md").write_text("not in the image")
+    changed = _tag(tmp_path)
+    (tmp_path / "README.md").unlink()
+    assert _tag(tmp_path) == changed

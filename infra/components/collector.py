@@ -90,6 +90,7 @@ def _deployment_spec(image: str, env: list[spec.Spec],
             "metadata": {"labels": spec.labels(NAME)},
             "spec": {
                 "security_context": spec.pod_security(UID),
+                "automount_service_account_token": False,  # no pod here calls the API
                 "containers": [container],
                 "volumes": [{"name": "config", "config_map": {"name": config_map}}],
             },

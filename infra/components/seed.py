@@ -18,6 +18,7 @@ from infra.options import child_options
 
 NAME = "catalog-seed"
 UID = 10001
+DEADLINE_SECONDS = 1800
 
 
 @dataclass(frozen=True)
@@ -52,16 +53,23 @@ class CatalogSeed(pulumi.ComponentResource):
         # the new one to complete before the services (and the scenario) go on.
         self.job = k8s.batch.v1.Job(
             name,
-            metadata={"namespace": args.namespace, "labels": spec.labels(NAME, db_client=True)},
+            metadata={"namespace": args.namespace, "labels": spec.labels(NAME, db_client=True),
+                      "annotations": {
+                          **spec.scanner_skips(spec.OWN_IMAGE_SKIPS),
+                          # A Job that failed is replaced by the next `pulumi up` instead of
+                          # being awaited again; the wait matches the Job's own deadline.
+                          "pulumi.com/replaceUnready": "true",
+                          "pulumi.com/timeoutSeconds": str(DEADLINE_SECONDS)}},
             spec={
                 # Retries cover PostgreSQL still starting when the first pod runs.
                 "backoff_limit": 6,
-                "active_deadline_seconds": 1800,
+                "active_deadline_seconds": DEADLINE_SECONDS,
                 "template": {
                     "metadata": {"labels": spec.labels(NAME, db_client=True)},
                     "spec": {
                         "restart_policy": "Never",
                         "security_context": spec.pod_security(UID),
+                        "automount_service_account_token": False,  # no pod here calls the API
                         "containers": [container],
                         "volumes": [spec.tmp_volume()],
                     },

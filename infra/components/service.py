@@ -46,14 +46,15 @@ class Microservice(pulumi.ComponentResource):
         super().__init__("bfdemo:k8s:Microservice", name, None, opts)
         child = child_options(self, opts)
         meta: spec.Spec = {"name": args.service, "namespace": args.namespace,
-                "labels": spec.labels(args.service)}
+                           "labels": spec.labels(args.service)}
         workload: spec.Spec = {
             "replicas": args.replicas,
             "selector": {"match_labels": spec.selector(args.service)},
             "template": {
-                "metadata": {"labels": spec.labels(args.service, db_client=args.db_client)},
+                "metadata": {"labels": spec.labels(args.service, db_client=args.db_client, telemetry=True)},
                 "spec": {
                     "security_context": spec.pod_security(UID),
+                    "automount_service_account_token": False,  # no pod here calls the API
                     "termination_grace_period_seconds": 15,
                     "containers": [_container(args)],
                     "volumes": [spec.tmp_volume()],
@@ -63,10 +64,10 @@ class Microservice(pulumi.ComponentResource):
         self.workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet
         if args.ordinal_env is None:
             self.workload = k8s.apps.v1.Deployment(
-                f"{name}-deployment", metadata=meta, spec=workload, opts=child)
+                f"{name}-deployment", metadata=_scanned(meta), spec=workload, opts=child)
         else:
             self.workload = k8s.apps.v1.StatefulSet(
-                f"{name}-statefulset", metadata=meta, opts=child, spec={
+                f"{name}-statefulset", metadata=_scanned(meta), opts=child, spec={
                     **workload,
                     # The governing Service is the ClusterIP Service below, not a headless
                     # one: nothing addresses a replica by its own DNS name (they are told
@@ -88,6 +89,10 @@ class Microservice(pulumi.ComponentResource):
         )
         self.url = f"http://{args.service}:{args.port}"
         self.register_outputs({"url": self.url})
+
+
+def _scanned(meta: spec.Spec) -> spec.Spec:
+    return {**meta, "annotations": spec.scanner_skips(spec.OWN_IMAGE_SKIPS)}
 
 
 def _env(args: MicroserviceArgs) -> list[spec.Spec]:

@@ -12,20 +12,7 @@ WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet",
 
 def manifest(r: Registered) -> dict[str, Any]:
     """The object as the provider would send it: inputs, plus the auto-generated name."""
-    body = _ints(dict(r.inputs))
-    body["metadata"] = {**body.get("metadata", {}), "name": r.state["metadata"]["name"]}
-    return body
-
-
-def _ints(value: Any) -> Any:
-    # The mock monitor turns every number into a float; the schemas want integers.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
-    return value
+    return r.manifest()
 
 
 def pod_specs(run: Run) -> list[tuple[Registered, dict[str, Any], int]]:

@@ -95,7 +95,7 @@ def test_the_service_keeps_its_name_and_selects_the_statefulset_pods(three: Run)
         {"app.kubernetes.io/name": "load-generator"}
     # The same labels as before; still no db-client label (the NetworkPolicy keeps it out).
     assert sts["metadata"]["labels"] == svc["metadata"]["labels"] == labels("load-generator")
-    assert sts["spec"]["template"]["metadata"]["labels"] == labels("load-generator")
+    assert sts["spec"]["template"]["metadata"]["labels"] == labels("load-generator", telemetry=True)
 
 
 def test_the_pods_are_configured_like_the_other_services(three: Run) -> None:

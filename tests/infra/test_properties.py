@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.infra.conftest import Run, walk
-from tests.infra.k8s_objects import manifest, pod_specs
+from tests.infra.k8s_objects import pod_specs
 
 RUNS = ("baseline", "blackfriday", "coralogix", "otlp")
 MAX_CPU_MILLI = 1500
@@ -103,17 +103,6 @@ def test_every_pod_runs_under_the_restricted_profile(run: Run) -> None:
 def test_the_namespace_enforces_the_restricted_profile(run: Run) -> None:
     [ns] = run.of_type("kubernetes:core/v1:Namespace")
     assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-
-
-def test_only_the_storefront_services_and_the_seed_reach_postgres(run: Run) -> None:
-    [policy] = run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
-    [rule] = policy.inputs["spec"]["ingress"]
-    allowed = rule["from"][0]["podSelector"]["matchLabels"]
-    clients = {w.name for w, spec, _ in pod_specs(run)
-               if all(manifest(w)["spec"]["template"]["metadata"]["labels"].get(k) == v
-                      for k, v in allowed.items())}
-    assert clients == {"product-catalog-deployment", "cart-deployment", "checkout-deployment",
-                       "catalog-seed"}
 
 
 def cpu_milli(q: str) -> float:
