@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes -q
 
-.PHONY: venv demo test lint scan bench calibrate restore plan lock image-tag clean
+.PHONY: venv demo twin test lint scan bench calibrate restore plan lock image-tag clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -77,6 +77,11 @@ scan: $(STAMP) $(SCAN_VENV)/.installed
 	$(SCAN_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(SCAN_VENV)/bin/hadolint Dockerfile
 
+# The cluster twin: Pulumi.demo.yaml rendered under Pulumi's mocks and run as processes, at
+# DEMO_MINUTE_SECONDS (default 10) per demo minute; same report and verdict as make demo.
+twin: $(STAMP)
+	$(BIN)/bfdemo twin
+
 calibrate: $(STAMP)
 	$(BIN)/bfdemo calibrate
 
@@ -94,4 +99,4 @@ image-tag:
 		| while read -r f; do echo "$$f"; cat "$$f"; done | sha256sum | cut -c1-12 | sed 's/^/bfdemo-services:/'
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(SCAN_VENV) .demo bench/.work build
+	rm -rf $(VENV) $(BENCH_VENV) $(SCAN_VENV) .demo .twin bench/.work build

@@ -22,6 +22,7 @@ from typing import Any
 from bench.context import BenchContext, quick_from_env
 from bench.procs import ROOT
 from bench.report import table, update_readme
+from rehearsal.cpulimit import database_cpu
 from rehearsal.crashstate import CrashState
 from rehearsal.localpg import LocalPostgres
 from rehearsal.runner import ensure_calibration, ensure_catalog
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = ROOT / "bench" / ".work"
     workdir.mkdir(parents=True, exist_ok=True)
     quick = quick_from_env()
-    pg = LocalPostgres(workdir / "pgdata").up()
+    pg = LocalPostgres(workdir / "pgdata", cpu=database_cpu(workdir / "pgdata")).up()
     try:
         crash = CrashState(workdir / "crash-state.json", BLACKFRIDAY.name)
         calibration = ensure_calibration(pg, calibration_dir(workdir), BLACKFRIDAY, crash)

@@ -20,7 +20,8 @@ from scenarios.scripts import sql_text
 
 cfg = load_config()
 ns = Namespace("namespace", cfg.namespace)
-postgres = Postgres("postgres", PostgresArgs(ns.name, cfg.postgres_image, cfg.postgres_storage))
+postgres = Postgres("postgres", PostgresArgs(ns.name, cfg.postgres_image, cfg.postgres_storage,
+                                                 cfg.postgres_cpu_limit))
 db_env = {"DB_HOST": postgres.host, "DB_PORT": str(postgres.port), "DB_NAME": DB_NAME,
           "DB_USER": DB_USER}
 seed = CatalogSeed("catalog-seed", CatalogSeedArgs(
@@ -36,7 +37,8 @@ switch = None
 if cfg.scenario is not None:
     switch = ScenarioSwitch(cfg.scenario.name, ScenarioArgs(
         cfg.scenario, sql_text(cfg.scenario.break_sql), sql_text(cfg.scenario.restore_sql),
-        cfg.namespace, "postgres", "postgres", DB_USER, DB_NAME, cfg.kube_context, cfg.demo_run),
+        cfg.namespace, "postgres", "postgres", DB_USER, DB_NAME, cfg.kube_context, cfg.demo_run,
+        cfg.demo_lead_seconds),
         opts=pulumi.ResourceOptions(depends_on=[seed]))
 start = switch.start_timestamp if switch else None
 

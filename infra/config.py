@@ -6,6 +6,7 @@ them, and this way the program behaves the same there as under `pulumi up`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -48,10 +49,12 @@ class StackConfig:
     scenario: Scenario | None
     demo_minute_seconds: int
     demo_run: str
+    demo_lead_seconds: int
     image: str
     image_pull_policy: str
     postgres_image: str
     postgres_storage: str
+    postgres_cpu_limit: str
     catalog_products: int
     calibration_json: str
     loadgen_replicas: int
@@ -77,6 +80,14 @@ class _Reader:
             raise ConfigError(f"config key '{key}' must be an integer, got '{raw}'") from None
         if value < minimum:
             raise ConfigError(f"config key '{key}' must be at least {minimum}, got {value}")
+        return value
+
+    def cpu(self, key: str) -> str:
+        """A CPU quantity as Kubernetes writes it: whole or decimal CPUs, or millicores."""
+        value = self.text(key)
+        if not re.fullmatch(r"(\d+(\.\d+)?|\d+m)", value) or float(value.rstrip("m")) == 0:
+            raise ConfigError(f"config key '{key}' is '{value}'; allowed values: a CPU quantity above "
+                              "zero such as 1, 1.5 or 500m")
         return value
 
     def choice(self, key: str, allowed: tuple[str, ...]) -> str:
@@ -134,10 +145,12 @@ def load_config() -> StackConfig:
         scenario=_scenario(r.text("scenario")),
         demo_minute_seconds=r.integer("demoMinuteSeconds", 1),
         demo_run=r.text("demoRun"),
+        demo_lead_seconds=r.integer("demoLeadSeconds", 0),
         image=r.text("image"),
         image_pull_policy=r.choice("imagePullPolicy", PULL_POLICIES),
         postgres_image=r.text("postgresImage"),
         postgres_storage=r.text("postgresStorage"),
+        postgres_cpu_limit=r.cpu("postgresCpuLimit"),
         catalog_products=r.integer("catalogProducts", 10),
         calibration_json=_calibration(r.text("calibration")),
         loadgen_replicas=r.integer("loadgenReplicas", 1),

@@ -60,4 +60,5 @@ def calibrate(pg: LocalPostgres, stack: LocalStack, scenario: Scenario, *, targe
         lock_throughput_per_s=round(lock_per_s, 3),
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
         machine=f"{platform.machine()} {platform.node()} cpus={os.cpu_count()}",
+        database_cpu="PostgreSQL " + (pg.cpu.describe() if pg.cpu else "unlimited (no CPU limit asked for)"),
     )

@@ -4,6 +4,7 @@
   bfdemo calibrate  measure this machine and size the catalog and the traffic from it
   bfdemo restore    return the database to baseline after a crash; stop what a run left
   bfdemo plan NAME  print what a scenario changes and when (no cluster needed)
+  bfdemo twin       render the Pulumi stack and run it as processes: the cluster twin
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
+from rehearsal.console import verdict
 from scenarios.catalogue import SCENARIOS, get_scenario
 
 WORKDIR = Path(os.environ.get("DEMO_WORKDIR", ".demo"))
@@ -46,19 +47,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Restored: indexes back {restore['indexes_restored']}, invalid {restore['invalid_indexes']}; "
           f"alert first fired in minute {result['alert']['first_minute']}")
     print(f"Report: {report}\nChart:  {report.with_suffix('.png')}")
-    return _verdict(result)
-
-
-def _verdict(result: dict[str, Any]) -> int:
-    """Exit 1 when the database was not restored, 3 when the rehearsal missed a mark: a demo
-    that would not hit its marks on stage should not look like a success here."""
-    if not result["restore"]["indexes_restored"]:
-        return 1
-    checks = result["targets"]["checks"]
-    print("Targets:")
-    for check in checks:
-        print(f"  [{'met' if check['met'] else 'MISSED'}] {check['name']}: {check['observed']}")
-    return 0 if result["targets"]["met"] else 3
+    return verdict(result)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -93,6 +82,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0 if state.restored(scenario) else 1
 
 
+def cmd_twin(args: argparse.Namespace) -> int:
+    from rehearsal.twin.__main__ import main as twin_main
+
+    return twin_main(args.rest)
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from rehearsal.plan import main as plan_main
 
@@ -117,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=func.__doc__)
         _scenario_arg(p)
         p.set_defaults(func=func)
+    twin = sub.add_parser("twin", help="the rendered Pulumi stack run as processes (see make twin)")
+    twin.add_argument("rest", nargs=argparse.REMAINDER)
+    twin.set_defaults(func=cmd_twin)
     plan = sub.add_parser("plan", help="what a scenario changes and when")
     plan.add_argument("name", nargs="?", default="blackfriday")
     plan.add_argument("rest", nargs=argparse.REMAINDER)

@@ -30,3 +30,15 @@ def alert_line(scenario: Scenario, minute: int) -> str:
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} ms"
+
+
+def verdict(result: dict[str, Any]) -> int:
+    """Exit 1 when the database was not restored, 3 when the rehearsal missed a mark: a demo
+    that would not hit its marks on stage should not look like a success here."""
+    if not result["restore"]["indexes_restored"]:
+        return 1
+    checks = result["targets"]["checks"]
+    print("Targets:")
+    for check in checks:
+        print(f"  [{'met' if check['met'] else 'MISSED'}] {check['name']}: {check['observed']}")
+    return 0 if result["targets"]["met"] else 3

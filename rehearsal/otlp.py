@@ -134,8 +134,12 @@ class OtlpReceiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="otlp-receiver")
 
     @property
+    def address(self) -> tuple[str, int]:
+        return "127.0.0.1", int(self.server.server_address[1])
+
+    @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return "http://{}:{}".format(*self.address)
 
     def start(self) -> OtlpReceiver:
         if self.forwarder is not None:

@@ -23,7 +23,7 @@ DEFAULT_MINUTE_SECONDS = 60.0
 
 def _config_lines(s: Scenario, minute_seconds: float) -> list[str]:
     rows = [(c.key, c.baseline, c.scenario, c.reason) for c in s.config]
-    rows.append(("DEMO_START_TIMESTAMP", "(unset)", "<stamped at pulumi up>",
+    rows.append(("DEMO_START_TIMESTAMP", "(unset)", "<pulumi up + demoLeadSeconds>",
                  "the demo clock; stable until the scenario changes"))
     seconds = f"{minute_seconds:g}"
     rows.append(("DEMO_MINUTE_SECONDS", seconds, seconds,

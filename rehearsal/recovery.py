@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rehearsal.cpulimit import database_cpu
 from rehearsal.crashstate import CrashState
 from rehearsal.database import IndexState, restore_database
 from rehearsal.localpg import LocalPostgres
@@ -23,7 +24,7 @@ def kill_leftovers(crash: CrashState, grace: float = 10.0) -> list[int]:
 def recover(workdir: Path, crash: CrashState, scenario: Scenario) -> LocalPostgres:
     """Leave the database at baseline and no stray processes; returns the running server."""
     kill_leftovers(crash)
-    pg = LocalPostgres(workdir / "pgdata").up()
+    pg = LocalPostgres(workdir / "pgdata", cpu=database_cpu(workdir / "pgdata")).up()
     if pg.psql("SELECT to_regclass('products') IS NOT NULL").strip() == "t":
         restore_database(pg, scenario)
     if crash.state:

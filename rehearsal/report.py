@@ -3,14 +3,18 @@ collected server spans show, the alert evaluated on those spans, and the stock a
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from rehearsal.chart import draw
 from rehearsal.observe import server_minutes
 from rehearsal.otlp import SpanRecord
 from scenarios.alert import evaluate_alert
 from scenarios.model import Scenario
+from scenarios.targets import check_targets, summary
 
 REPORT_FIELDS = ("minute", "phase", "target_rpm", "achieved_rpm", "requests", "errors", "error_rate",
                  "p95_ms", "catalog_p95_ms", "checkout_attempts", "checkout_failures")
@@ -37,6 +41,16 @@ def build_report(scenario: Scenario, minute_seconds: float, client_minutes: list
                   "evaluated_on": "collected server spans"},
         **extra,
     }
+
+
+def write_report(scenario: Scenario, minute_seconds: float, path: Path, client_minutes: list[dict[str, Any]],
+                 spans: list[SpanRecord], extra: dict[str, Any]) -> dict[str, Any]:
+    """The report with its verdict, as JSON at `path` and as a chart beside it."""
+    report = build_report(scenario, minute_seconds, client_minutes, spans, extra)
+    report["targets"] = summary(check_targets(scenario, report))
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    draw(scenario, report, path.with_suffix(".png"))
+    return report
 
 
 def stock_accounting(conninfo: str) -> dict[str, int]:

@@ -4,7 +4,6 @@ crash state) after a crash, by `bfdemo restore` or the next run."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -16,7 +15,6 @@ import httpx
 import psycopg
 
 from rehearsal.calibrate import calibrate
-from rehearsal.chart import draw
 from rehearsal.console import alert_line, minute_line
 from rehearsal.crashstate import CrashState
 from rehearsal.database import break_database, restore_database
@@ -24,11 +22,10 @@ from rehearsal.localpg import LocalPostgres
 from rehearsal.otlp import OtlpReceiver, make_receiver
 from rehearsal.processes import poll
 from rehearsal.recovery import recover
-from rehearsal.report import build_report, span_view, stock_accounting
+from rehearsal.report import span_view, stock_accounting, write_report
 from rehearsal.stack import LocalStack
 from scenarios.calibration import Calibration
 from scenarios.model import Scenario
-from scenarios.targets import check_targets, summary
 from services.seed import apply_schema, seed_catalog
 
 STARTUP_SECONDS = 12.0  # from stamping the clock to minute 0: the services start meanwhile
@@ -66,7 +63,8 @@ def ensure_calibration(pg: LocalPostgres, workdir: Path, scenario: Scenario, cra
         path.write_text(result.to_json())
         step.detail = result.to_json()
     print(f"  catalog {result.products:,} products | catalog capacity {result.catalog_capacity_qps:.1f}"
-          f" listings/s | hot-row lock {result.lock_throughput_per_s:.2f} checkouts/s", flush=True)
+          f" listings/s | hot-row lock {result.lock_throughput_per_s:.2f} checkouts/s\n  {result.database_cpu}",
+          flush=True)
     return result
 
 
@@ -94,15 +92,15 @@ def _env(opts: RunOptions, receiver: OtlpReceiver, calibration: Calibration, sta
     }
 
 
-def _status(stack: LocalStack) -> dict[str, Any] | None:
+def _status(loadgen: str) -> dict[str, Any] | None:
     try:
-        return httpx.get(f"{stack.url('load-generator')}/admin/demo-status", timeout=20).json()  # type: ignore[no-any-return]
+        return httpx.get(f"{loadgen}/admin/demo-status", timeout=20).json()  # type: ignore[no-any-return]
     except httpx.HTTPError as exc:
         print(f"  (the load generator did not answer its status: {type(exc).__name__})", flush=True)
         return None
 
 
-def follow(opts: RunOptions, stack: LocalStack, receiver: OtlpReceiver, start: float) -> list[dict[str, Any]]:
+def follow(opts: RunOptions, loadgen: str, receiver: OtlpReceiver, start: float) -> list[dict[str, Any]]:
     """Print each demo minute once its slow requests have had time to answer; return the
     generator's per-minute records, re-read after the last answers came in."""
     scenario, minutes = opts.scenario, opts.duration_minutes or opts.scenario.duration_minutes
@@ -112,7 +110,7 @@ def follow(opts: RunOptions, stack: LocalStack, receiver: OtlpReceiver, start: f
     records: list[dict[str, Any]] = []
     for minute in range(opts.from_minute, minutes):
         time.sleep(max(0.0, start + (minute + 1) * opts.minute_seconds + grace - time.time()))
-        status = _status(stack)
+        status = _status(loadgen)
         records = status["minutes"] if status else records
         record = next((r for r in records if r["minute"] == minute), None)
         if record is None:
@@ -122,16 +120,16 @@ def follow(opts: RunOptions, stack: LocalStack, receiver: OtlpReceiver, start: f
         if alert["fired"] and fired is None:
             fired = alert["first_minute"]
             print(alert_line(scenario, fired), flush=True)
-    status = _drained(stack, DRAIN_SECONDS)
+    status = _drained(loadgen, DRAIN_SECONDS)
     return status["minutes"] if status else records
 
 
-def _drained(stack: LocalStack, timeout: float) -> dict[str, Any] | None:
+def _drained(loadgen: str, timeout: float) -> dict[str, Any] | None:
     """The generator's status once no journey is in flight: a checkout still waiting on the
     row lock when the timeline ends has not been counted yet, and leaving it out would bias
     the last minutes' failure rate down (measured: a quarter of the 10-second minutes'
     checkouts were missing). Bounded, so a stuck request cannot hold the report."""
-    return poll(lambda: _status(stack), lambda s: not (s and s.get("in_flight_journeys")), timeout, 1.0)
+    return poll(lambda: _status(loadgen), lambda s: not (s and s.get("in_flight_journeys")), timeout, 1.0)
 
 
 def run_demo(opts: RunOptions) -> dict[str, Any]:
@@ -160,7 +158,7 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
             stack.wait_ready(["load-generator"])
             crash.remember(pids=stack.pids(), start_timestamp=start)
         with crash.step("run timeline"):
-            records = follow(opts, stack, receiver, start)
+            records = follow(opts, stack.url("load-generator"), receiver, start)
     finally:
         with crash.step("restore"):
             stack.stop_all()
@@ -169,7 +167,7 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
         receiver.stop()
         stock = stock_accounting(pg.conninfo())
         pg.stop()
-    report = build_report(opts.scenario, opts.minute_seconds, records, receiver.store.snapshot(), {
+    return write_report(opts.scenario, opts.minute_seconds, opts.report_path, records, receiver.store.snapshot(), {
         "restore": {"indexes_restored": state.restored(opts.scenario), "invalid_indexes": list(state.invalid)},
         "calibration": calibration.to_dict(),
         "stock": stock,
@@ -177,7 +175,3 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
         **({"forwarded": receiver.forwarder.summary()} if receiver.forwarder else {}),
         **({"from_minute": opts.from_minute} if opts.from_minute else {}),
     })
-    report["targets"] = summary(check_targets(opts.scenario, report))
-    opts.report_path.write_text(json.dumps(report, indent=2) + "\n")
-    draw(opts.scenario, report, opts.report_path.with_suffix(".png"))
-    return report

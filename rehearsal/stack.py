@@ -22,7 +22,7 @@ from services.ports import STOREFRONT
 URL_ENV = {"product-catalog": "PRODUCT_CATALOG_URL", "cart": "CART_URL", "checkout": "CHECKOUT_URL"}
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Runs in the child before exec: if the runner dies, even by kill -9, the kernel sends this
     service SIGTERM (Linux PR_SET_PDEATHSIG), so a crashed rehearsal leaves no process behind."""
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -56,7 +56,7 @@ class LocalStack:
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", "services", name, "--host", "127.0.0.1", "--port", str(self.ports[name])],
                 env={**env, "OTEL_SERVICE_NAME": name}, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent,
+                start_new_session=True, preexec_fn=die_with_parent,
             )
 
     def ready(self, name: str) -> bool:

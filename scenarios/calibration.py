@@ -22,6 +22,8 @@ class Calibration:
     lock_throughput_per_s: float
     measured_at: str = ""
     machine: str = ""
+    # The database's CPU as measured: the pod's limit as a CFS quota, or why it was not one.
+    database_cpu: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,39 +7,24 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
+from rehearsal.twin.layout import image_python, image_tree
+
 REPO = Path(__file__).resolve().parents[1]
-COPY = re.compile(r"^COPY\s+(?!--from)(\S+)\s+(\S+)\s*$", re.MULTILINE)
-
-
-def _image_tree(root: Path) -> Path:
-    """The build stage's COPY lines, relative to its WORKDIR (/app)."""
-    for src, dst in COPY.findall((REPO / "Dockerfile").read_text()):
-        target = root / dst
-        if (REPO / src).is_dir():
-            shutil.copytree(REPO / src, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(REPO / src, target)
-    return root
 
 
 def _run(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # -S: no site processing, so the project's own editable install is not on the path; the
-    # installed dependencies come back through PYTHONPATH, the image's code from the cwd.
-    env = {"PYTHONPATH": sysconfig.get_path("purelib"), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-S", *args], cwd=tree, env=env, capture_output=True,
+    prefix, env = image_python("python")
+    return subprocess.run([*prefix, *args], cwd=tree, env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True,
                           text=True, timeout=120, check=False)
 
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _image_tree(tmp_path_factory.mktemp("image"))
+    return image_tree(tmp_path_factory.mktemp("image"))
 
 
 def test_the_image_holds_the_lock_and_the_two_packages(tree: Path) -> None:

@@ -27,6 +27,13 @@ class PostgresArgs:
     namespace: pulumi.Input[str]
     image: str
     storage: str
+    cpu_limit: str  # the capacity the outage is calibrated against
+
+
+def _request(limit: str) -> str:
+    """250m, or the limit where that is lower (a request above its limit is refused)."""
+    millis = float(limit[:-1]) if limit.endswith("m") else float(limit) * 1000
+    return "250m" if millis >= 250 else limit
 
 
 class Postgres(pulumi.ComponentResource):
@@ -81,7 +88,7 @@ class Postgres(pulumi.ComponentResource):
                 {"name": "POSTGRES_PASSWORD", "value_from": {"secret_key_ref": {
                     "name": "postgres-credentials", "key": "password"}}},
             ],
-            "resources": spec.resources("250m", "384Mi", "1", "1Gi"),
+            "resources": spec.resources(_request(args.cpu_limit), "384Mi", args.cpu_limit, "1Gi"),
             # Readiness over TCP: during initdb the entrypoint's temporary server listens on
             # the socket only, and clients must not be sent to it.
             "readiness_probe": spec.exec_probe(ready, period=5, failures=3, delay=5),

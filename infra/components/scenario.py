@@ -35,6 +35,9 @@ class ScenarioArgs:
     kube_context: str
     # Part of the clock's triggers: bumping it re-stamps the start without touching the DB.
     demo_run: str
+    # Seconds from the stamp to minute 0: the pods roll meanwhile, so the load generator is
+    # up when the timeline starts instead of joining it late (arrivals before it joined are lost).
+    lead_seconds: int = 30
 
 
 def kubectl(args: ScenarioArgs) -> str:
@@ -90,7 +93,7 @@ class ScenarioSwitch(pulumi.ComponentResource):
         # later `pulumi up`s until the scenario (or demoRun) changes. Taken after the break.
         self.clock = local.Command(
             f"{name}-demo-clock",
-            create="date -u +%s",
+            create=f"echo $(( $(date -u +%s) + {args.lead_seconds} ))",
             triggers=[args.scenario.name, args.demo_run],
             opts=child_options(self, opts, depends_on=[self.break_database]),
         )

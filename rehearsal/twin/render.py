@@ -5,6 +5,7 @@ runs it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from collections.abc import Callable
@@ -97,7 +98,7 @@ class Mocks(pulumi.runtime.Mocks):
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = generated_secret(args.name)
         if args.typ == "command:local:Command":
-            state["stdout"] = f"{self.clock()}\n" if args.inputs["create"].startswith("date") else ""
+            state["stdout"] = f"{self.clock()}\n" if args.name.endswith("demo-clock") else ""
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
@@ -135,6 +136,7 @@ def render(config: dict[str, str], secret_keys: tuple[str, ...] = (), other_conf
     `other_config` keys, such as kubernetes:context). `clock` is what the demo clock's command
     prints (default 2025-11-28T14:00:00Z); `known_secrets` are searched for as leaks too (say,
     a value inside a secret JSON config)."""
+    _event_loop()
     settings.ROOT.set(None)  # a fresh root Stack resource for this run
     pulumi.runtime.set_all_config({**{f"{PROJECT}:{k}": v for k, v in config.items()}, **(other_config or {})},
                                   [f"{PROJECT}:{k}" for k in secret_keys])
@@ -161,6 +163,15 @@ def render(config: dict[str, str], secret_keys: tuple[str, ...] = (), other_conf
         if _sync_await(out.is_secret()):
             secret_outputs.add(key)
     return Run(resources, outputs, secret_outputs, [*(config[k] for k in secret_keys), *known_secrets])
+
+
+def _event_loop() -> None:
+    """Pulumi's runtime awaits on the thread's current loop; an earlier asyncio.run() in this
+    process (a test, the rehearsal) leaves none set."""
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def write_manifests(run: Run, directory: Path) -> list[Path]:

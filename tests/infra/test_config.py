@@ -15,7 +15,7 @@ INFRA = ROOT / "infra"
 
 def _keys_read_by_program() -> set[str]:
     text = (INFRA / "config.py").read_text()
-    return set(re.findall(r'r\.(?:text|integer|choice|secret)\("([A-Za-z]+)"', text))
+    return set(re.findall(r'r\.(?:text|integer|choice|secret|cpu)\("([A-Za-z]+)"', text))
 
 
 def test_every_key_read_is_declared_with_type_default_and_description() -> None:
@@ -50,6 +50,8 @@ def test_the_demo_stack_file_names_only_declared_keys() -> None:
     ({"loadgenReplicas": "0"}, "config key 'loadgenReplicas' must be at least 1"),
     ({"calibration": "{\"products\": 1}"}, "config key 'calibration'"),
     ({"imagePullPolicy": "Sometimes"}, "config key 'imagePullPolicy'"),
+    ({"postgresCpuLimit": "fast"}, "config key 'postgresCpuLimit' is 'fast'; allowed values: a CPU quantity"),
+    ({"postgresCpuLimit": "0"}, "config key 'postgresCpuLimit' is '0'"),
 ])
 def test_invalid_values_fail_with_the_key_named(config: dict[str, str], fragment: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(fragment)):
@@ -83,3 +85,11 @@ def test_config_error_is_a_run_error() -> None:
 
     # RunError: Pulumi prints the message alone, without a Python traceback.
     assert issubclass(ConfigError, pulumi.RunError)
+
+
+@pytest.mark.parametrize(("limit", "request_"), [("1", "250m"), ("2", "250m"), ("500m", "250m"), ("200m", "200m")])
+def test_the_database_cpu_limit_is_the_configured_one(limit: str, request_: str) -> None:
+    [sts] = [r for r in run_program({"postgresCpuLimit": limit}).of_type("kubernetes:apps/v1:StatefulSet")
+             if r.name == "postgres-statefulset"]
+    resources = sts.manifest()["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert resources["limits"]["cpu"] == limit and resources["requests"]["cpu"] == request_

@@ -106,7 +106,7 @@ def test_break_waits_for_the_seeded_database_and_the_clock_for_the_break(blackfr
     assert job.urn in cmd.dependencies
     clock = blackfriday.named(COMMAND, CLOCK_COMMAND)
     assert cmd.urn in clock.dependencies
-    assert clock.inputs["create"] == "date -u +%s"
+    assert clock.inputs["create"] == "echo $(( $(date -u +%s) + 30 ))"  # demoLeadSeconds
     assert clock.inputs["triggers"] == ["blackfriday", "1"]
 
 

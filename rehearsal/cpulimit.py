@@ -1,0 +1,87 @@
+"""The database's CPU limit on the laptop: the CFS quota the kubelet gives the PostgreSQL pod
+for its `resources.limits.cpu` (quota = limit x 100 ms per 100 ms period), applied to the
+local server's processes through the cgroup cpu controller. So the capacity calibration
+measures here is the capacity of a database limited as the cluster's is. Where no cgroup can
+be written (not root, no cpu controller), the server runs niced instead, and says so."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import yaml
+
+PERIOD_US = 100_000  # the kubelet's CFS period
+V1 = Path("/sys/fs/cgroup/cpu")
+V2 = Path("/sys/fs/cgroup")
+PULUMI_YAML = Path(__file__).resolve().parents[1] / "Pulumi.yaml"
+NICENESS = 19
+
+
+def database_cpu_limit() -> str:
+    """`postgresCpuLimit` as the stack declares it (Pulumi.yaml), e.g. "1" or "500m"."""
+    return str(yaml.safe_load(PULUMI_YAML.read_text())["config"]["postgresCpuLimit"]["default"])
+
+
+def cpus(limit: str) -> float:
+    return float(limit[:-1]) / 1000 if limit.endswith("m") else float(limit)
+
+
+@dataclass(frozen=True)
+class CpuLimit:
+    limit: str          # as in resources.limits.cpu
+    procs: Path | None  # the cgroup's process list, when one could be made
+
+    @property
+    def quota_us(self) -> int:
+        return round(cpus(self.limit) * PERIOD_US)
+
+    def describe(self) -> str:
+        if self.procs is None:
+            return (f"no CPU limit: no writable cgroup cpu controller here (niced {NICENESS} instead of "
+                    f"the pod's {self.limit} CPU)")
+        version = "v1" if self.procs.is_relative_to(V1) else "v2"
+        return (f"limited to {self.limit} CPU, as its pod: CFS quota {self.quota_us} us per "
+                f"{PERIOD_US} us (cgroup {version} {self.procs.parent})")
+
+    def confine(self, pid: int) -> None:
+        """Move `pid` and all its descendants into the cgroup; what they fork later stays in it."""
+        if self.procs is None:
+            return
+        root = psutil.Process(pid)
+        for proc in (root, *root.children(recursive=True)):
+            with contextlib.suppress(ProcessLookupError):
+                self.procs.write_text(str(proc.pid))
+
+
+def database_cpu(pgdata: Path) -> CpuLimit:
+    """The stack's PostgreSQL CPU limit, in a cgroup of this data directory's own (so two
+    rehearsals on one machine do not share one quota)."""
+    name = "bfdemo-postgres-" + hashlib.sha1(str(pgdata.resolve()).encode()).hexdigest()[:8]
+    return cpu_limit(name, database_cpu_limit())
+
+
+def _writable(path: Path) -> bool:
+    return path.exists() and os.access(path, os.W_OK)
+
+
+def cpu_limit(name: str, limit: str) -> CpuLimit:
+    """A cgroup named `name` holding `limit` CPUs (v1, else v2), or none where neither is writable."""
+    quota = round(cpus(limit) * PERIOD_US)
+    if _writable(V1 / "cpu.cfs_quota_us"):
+        group = V1 / name
+        group.mkdir(exist_ok=True)
+        (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
+        (group / "cpu.cfs_quota_us").write_text(str(quota))
+        return CpuLimit(limit, group / "cgroup.procs")
+    if _writable(V2 / "cgroup.subtree_control") and "cpu" in (V2 / "cgroup.controllers").read_text().split():
+        (V2 / "cgroup.subtree_control").write_text("+cpu")
+        group = V2 / name
+        group.mkdir(exist_ok=True)
+        (group / "cpu.max").write_text(f"{quota} {PERIOD_US}")
+        return CpuLimit(limit, group / "cgroup.procs")
+    return CpuLimit(limit, None)

@@ -1,0 +1,129 @@
+"""The cluster twin: the Pulumi program rendered for a stack config under Pulumi's mocks, and
+what it rendered run as processes on this machine, in the order `pulumi up` creates it: the
+database (local PostgreSQL under the pod's CPU limit), the seed Job, the scenario's commands'
+own scripts (through the twin's kubectl), then the pods, their readiness probes polled. The
+scenario runs; the report and verdict are `make demo`'s; the restore is the rendered delete.
+
+The collector is not run (no collector binary installs here): the services' OTLP endpoint is
+the rehearsal's receiver, which evaluates the alert on their spans."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rehearsal.cpulimit import cpu_limit
+from rehearsal.crashstate import CrashState
+from rehearsal.database import index_state
+from rehearsal.localpg import POSTGRES_BIN_PATH, LocalPostgres
+from rehearsal.otlp import make_receiver
+from rehearsal.report import stock_accounting, write_report
+from rehearsal.runner import RunOptions, ensure_calibration, follow
+from rehearsal.twin import kubectl
+from rehearsal.twin.layout import image_tree
+from rehearsal.twin.pods import pods, services
+from rehearsal.twin.processes import Pods, localize
+from rehearsal.twin.render import Run, render, stack_config
+from scenarios.catalogue import get_scenario
+from services.ports import LOAD_GENERATOR, STOREFRONT
+
+COMMAND = "command:local:Command"
+
+
+@dataclass(frozen=True)
+class TwinOptions:
+    stack: Path
+    workdir: Path
+    report_path: Path
+    overrides: dict[str, str] = field(default_factory=dict)  # as `pulumi up -c KEY=VALUE`
+    duration_minutes: int | None = None
+    products: int | None = None  # overrides the calibrated catalog size (the short twin)
+
+
+def _script(run: Run, suffix: str, field_: str) -> str:
+    [cmd] = [r for r in run.of_type(COMMAND) if r.name.endswith(suffix)]
+    return str(cmd.inputs[field_])
+
+
+def _sh(script: str, env: dict[str, str]) -> str:
+    """A Command's script, as local.Command runs it (/bin/sh -c); its stdout, as state keeps it."""
+    result = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=1800,
+                            check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"a Command failed ({result.returncode}): {result.stderr.strip()[-500:]}")
+    return result.stdout
+
+
+def _database(opts: TwinOptions, run: Run) -> LocalPostgres:
+    postgres = pods(run)["postgres"]
+    pg = LocalPostgres(opts.workdir / "pgdata", cpu=cpu_limit("bfdemo-twin-postgres", postgres.cpu_limit or "1")).up()
+    # The image's entrypoint makes POSTGRES_USER a superuser owning POSTGRES_DB; local auth is trust.
+    user = postgres.env["POSTGRES_USER"]
+    pg.psql(f"DO $$ BEGIN CREATE ROLE {user} LOGIN SUPERUSER; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    return pg
+
+
+def _kubectl_env(opts: TwinOptions, pg: LocalPostgres) -> dict[str, str]:
+    kubectl.install(opts.workdir / "bin")
+    return {**os.environ, "PATH": f"{opts.workdir / 'bin'}:{os.environ['PATH']}",
+            "BFDEMO_TWIN_PSQL": str(POSTGRES_BIN_PATH / "psql"), "BFDEMO_TWIN_PG_PORT": str(pg.port),
+            "BFDEMO_TWIN_PG_DB": pg.dbname, "BFDEMO_TWIN_STATEFULSETS": "postgres"}
+
+
+def run_twin(opts: TwinOptions) -> dict[str, Any]:
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    config, other = stack_config(opts.stack, opts.overrides)
+    scenario = get_scenario(config["scenario"])
+    minute_seconds = float(config.get("demoMinuteSeconds", 60))
+    pg = _database(opts, render(config, other_config=other))
+    crash = CrashState(opts.workdir / "crash-state.json", scenario.name)
+    # The in-cluster calibration is not built yet: the twin measures as the rehearsal does and
+    # hands the result over through the `calibration` config key, its explicit override.
+    calibration = ensure_calibration(pg, opts.workdir, scenario, crash)
+    config = {**config, "calibration": calibration.to_json().strip(),
+              "catalogProducts": str(opts.products or calibration.products)}
+    receiver = make_receiver(None, None)
+    running = Pods(image_tree(opts.workdir / "image"), opts.workdir / "logs")
+    env = _kubectl_env(opts, pg)
+    records: list[dict[str, Any]] = []
+    first = render(config, other_config=other)
+    addresses = {"postgres": ("127.0.0.1", pg.port), "otel-collector": receiver.address}
+    try:
+        pg.psql("DROP TABLE IF EXISTS order_lines, orders, cart_items, carts, products CASCADE")
+        print("Seed Job ...", flush=True)
+        running.run_to_completion(pods(first)["catalog-seed"], localize(pods(first)["catalog-seed"].env, addresses,
+                                                                         services(first)), timeout=1800)
+        print("Scenario: break (the rendered create script) ...", flush=True)
+        _sh(_script(first, "break-database", "create"), env)
+        start = int(_sh(_script(first, "demo-clock", "create"), env).strip())
+        stamped = render(config, other_config=other, clock=lambda: start)
+        rendered = pods(stamped)
+        for name in (*STOREFRONT, LOAD_GENERATOR):
+            running.start(rendered[name], localize(rendered[name].env, addresses, services(stamped)))
+            addresses[name] = ("127.0.0.1", running.local_ports[name])
+        for name in (*STOREFRONT, LOAD_GENERATOR):
+            running.wait_ready(rendered[name])
+        ready_after = round(time.time() - start, 1)  # a cluster loses the minutes its pods take
+        follow_opts = RunOptions(scenario, opts.workdir, minute_seconds, opts.report_path,
+                                 duration_minutes=opts.duration_minutes)
+        records = follow(follow_opts, running.url(LOAD_GENERATOR), receiver, start)
+        if opts.duration_minutes:  # the generator's own duration is the rendered one: keep the stretch
+            records = [r for r in records if r["minute"] < opts.duration_minutes]
+    finally:
+        running.stop_all()
+        print("Scenario: restore (the rendered delete script) ...", flush=True)
+        _sh(_script(first, "break-database", "delete"), env)
+        state = index_state(pg.conninfo())
+        receiver.stop()
+        stock = stock_accounting(pg.conninfo())
+        pg.stop()
+    return write_report(scenario, minute_seconds, opts.report_path, records, receiver.store.snapshot(), {
+        "restore": {"indexes_restored": state.restored(scenario), "invalid_indexes": list(state.invalid)},
+        "calibration": calibration.to_dict(), "stock": stock, "twin": {
+            "stack": str(opts.stack), "overrides": opts.overrides, "cpu_limits": running.limits,
+            "collector": "not run (no collector binary here): the services export to the rehearsal's receiver",
+            "clock_stamped_at": start, "pods_ready_s_after_minute_0": ready_after}})

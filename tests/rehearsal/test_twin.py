@@ -1,0 +1,61 @@
+"""The shortened twin: Pulumi.demo.yaml rendered and run as processes for three demo minutes of
+the Black Friday timeline, on a small catalog with a pre-written calibration. What it checks is
+that the rendered stack runs: each pod from the image's file tree under its CPU limit, the seed
+Job, the scenario's own scripts, telemetry from every service, a complete restore. The full
+twin (`make twin`) is where the targets are judged."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from rehearsal.twin.render import ROOT
+from rehearsal.twin.run import TwinOptions, run_twin
+from scenarios.calibration import Calibration
+
+CALIBRATION = Calibration(products=20_000, catalog_capacity_qps=4.0, lock_throughput_per_s=2.0,
+                          measured_at="pre-written", machine="test")
+
+
+@pytest.fixture(scope="module")
+def twin() -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="bfdemo-twin-"))
+    (workdir / "calibration.json").write_text(CALIBRATION.to_json())
+    report = workdir / "report.json"
+    result = run_twin(TwinOptions(ROOT / "Pulumi.demo.yaml", workdir, report,
+                                  {"scenario": "blackfriday", "demoMinuteSeconds": "6", "demoLeadSeconds": "8"},
+                                  duration_minutes=3, products=20_000))
+    assert json.loads(report.read_text()) == json.loads(json.dumps(result))
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_rendered_stack_runs_the_first_minutes_on_schedule(twin: dict) -> None:
+    minutes = twin["minutes"]
+    assert [m["minute"] for m in minutes] == [0, 1, 2]
+    assert all(m["errors"] == 0 and m["requests"] > 0 for m in minutes)
+    # The clock's lead let every pod be ready before minute 0: no minute is short of journeys.
+    assert twin["twin"]["pods_ready_s_after_minute_0"] < 0
+    # A 6-second minute holds 3 to 5 journeys: on schedule means to within one journey.
+    assert all(abs(m["achieved_rpm"] - m["target_rpm"]) * 6 / 60 <= 1.0 for m in minutes)
+
+
+@pytest.mark.slow
+def test_every_service_exported_spans_stamped_with_the_rendered_clock(twin: dict) -> None:
+    server = [m["server"] for m in twin["minutes"]]
+    assert all(s["catalog_requests"] > 0 for s in server)
+    assert sum(s["full_scan_spans"] for s in server) > 0  # the rendered break dropped the indexes
+
+
+@pytest.mark.slow
+def test_the_rendered_delete_restored_the_database(twin: dict) -> None:
+    assert twin["restore"] == {"indexes_restored": True, "invalid_indexes": []}
+    assert twin["stock"]["products_unbalanced"] == 0 and twin["stock"]["orders_without_lines"] == 0
+    limits = twin["twin"]["cpu_limits"]
+    if limits:  # where cgroups can be written: each pod under its rendered limit
+        assert set(limits) == {"catalog-seed", "product-catalog", "cart", "checkout", "load-generator"}
+        assert all("limited to 500m CPU" in limits[n] for n in ("product-catalog", "cart", "checkout"))
