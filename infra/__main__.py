@@ -11,12 +11,14 @@ from infra.components.collector import CollectorArgs, OtelCollector
 from infra.components.namespace import Namespace
 from infra.components.network import NetworkArgs, NetworkPolicies
 from infra.components.postgres import DB_NAME, DB_USER, Postgres, PostgresArgs
+from infra.components.revert import AutoRevert, AutoRevertArgs
 from infra.components.scenario import ScenarioArgs, ScenarioSwitch
 from infra.components.seed import CatalogSeed, CatalogSeedArgs
 from infra.components.storefront import Storefront, StorefrontArgs
 from infra.config import load_config
 from infra.outputs import service_config, watch_commands
 from scenarios.scripts import sql_text
+from scenarios.timeline import utc
 
 cfg = load_config()
 ns = Namespace("namespace", cfg.namespace)
@@ -41,6 +43,14 @@ if cfg.scenario is not None:
         cfg.demo_lead_seconds),
         opts=pulumi.ResourceOptions(depends_on=[seed]))
 start = switch.start_timestamp if switch else None
+reverts_at = None
+if switch is not None and cfg.scenario is not None:
+    ends_after = cfg.scenario.duration_minutes * cfg.demo_minute_seconds + cfg.revert_after_minutes * 60
+    reverts_at = switch.start_timestamp.apply(lambda ts: ts + ends_after)
+    AutoRevert("auto-revert", AutoRevertArgs(
+        ns.name, cfg.postgres_image, sql_text(cfg.scenario.restore_sql), reverts_at, postgres.host,
+        postgres.port, DB_USER, DB_NAME, postgres.password_secret_name),
+        opts=pulumi.ResourceOptions(depends_on=[switch]))
 
 Storefront("storefront", StorefrontArgs(
     ns.name, cfg.image, cfg.image_pull_policy,
@@ -52,5 +62,6 @@ pulumi.export("scenario", cfg.scenario.name if cfg.scenario else "baseline")
 pulumi.export("namespace", ns.name)
 pulumi.export("demoStartTimestamp", start)
 pulumi.export("timeline", switch.timeline(cfg.demo_minute_seconds) if switch else None)
+pulumi.export("revertsAt", reverts_at.apply(lambda ts: utc(ts, 0, 1)) if reverts_at else None)
 pulumi.export("droppedIndexes", list(cfg.scenario.dropped_indexes) if cfg.scenario else [])
 pulumi.export("watch", watch_commands(cfg))

@@ -50,6 +50,7 @@ class StackConfig:
     demo_minute_seconds: int
     demo_run: str
     demo_lead_seconds: int
+    revert_after_minutes: int
     image: str
     image_pull_policy: str
     postgres_image: str
@@ -146,6 +147,7 @@ def load_config() -> StackConfig:
         demo_minute_seconds=r.integer("demoMinuteSeconds", 1),
         demo_run=r.text("demoRun"),
         demo_lead_seconds=r.integer("demoLeadSeconds", 0),
+        revert_after_minutes=r.integer("revertAfterMinutes", 0),
         image=r.text("image"),
         image_pull_policy=r.choice("imagePullPolicy", PULL_POLICIES),
         postgres_image=r.text("postgresImage"),

@@ -30,6 +30,11 @@ OWN_IMAGE_SKIPS = {
 }
 
 
+POSTGRES_UID_SKIP = {
+    "CKV_K8S_40": "the PostgreSQL image's postgres user is uid 70; another uid could not own its files",
+}
+
+
 def scanner_skips(reasons: dict[str, str]) -> dict[str, str]:
     return {f"checkov.io/skip{i}": f"{check}={why}" for i, (check, why) in enumerate(reasons.items(), 1)}
 

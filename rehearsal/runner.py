@@ -56,9 +56,16 @@ def _raise_on_sigterm() -> None:
 def ensure_calibration(pg: LocalPostgres, workdir: Path, scenario: Scenario, crash: CrashState) -> Calibration:
     path = workdir / "calibration.json"
     if path.exists():
-        return Calibration.from_json(path.read_text(), str(path))
+        saved = Calibration.from_json(path.read_text(), str(path))
+        if not saved.database_cpu or pg.cpu is None or pg.cpu.summary() in saved.database_cpu:
+            if not saved.database_cpu:
+                print(f"  {path} does not say under which CPU limit it was measured; "
+                      "`bfdemo calibrate` measures again", flush=True)
+            return saved
+        print(f"  {path} was measured with {saved.database_cpu}; the database now runs with "
+              f"{pg.cpu.summary()}: measuring again", flush=True)
     with crash.step("calibrate") as step:
-        print("Calibrating this machine (once; saved to .demo/calibration.json) ...", flush=True)
+        print(f"Calibrating this machine (once; saved to {path}) ...", flush=True)
         result = calibrate(pg, LocalStack(workdir, pg), scenario)
         path.write_text(result.to_json())
         step.detail = result.to_json()

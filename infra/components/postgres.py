@@ -57,8 +57,7 @@ class Postgres(pulumi.ComponentResource):
         self.statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata={"name": NAME, "namespace": args.namespace, "labels": spec.labels(NAME),
-                      "annotations": spec.scanner_skips({"CKV_K8S_40": (
-                          "the image's postgres user is uid 70; another uid could not own its data directory")})},
+                      "annotations": spec.scanner_skips(spec.POSTGRES_UID_SKIP)},
             spec=self._statefulset_spec(args),
             opts=child_options(self, opts, depends_on=[self.service, self.secret]),
         )

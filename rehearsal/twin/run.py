@@ -32,6 +32,12 @@ from scenarios.catalogue import get_scenario
 from services.ports import LOAD_GENERATOR, STOREFRONT
 
 COMMAND = "command:local:Command"
+# Rendered workloads the twin does not run, and why.
+NOT_RUN = {
+    "otel-collector": "no collector binary installs here: the services export to the rehearsal's receiver",
+    "postgres": "the local PostgreSQL stands in for the image's server, under the pod's CPU limit",
+    "auto-revert": "it waits the revert delay (an hour by default); tests/infra/test_revert.py runs its script",
+}
 
 
 @dataclass(frozen=True)
@@ -125,5 +131,6 @@ def run_twin(opts: TwinOptions) -> dict[str, Any]:
         "restore": {"indexes_restored": state.restored(scenario), "invalid_indexes": list(state.invalid)},
         "calibration": calibration.to_dict(), "stock": stock, "twin": {
             "stack": str(opts.stack), "overrides": opts.overrides, "cpu_limits": running.limits,
-            "collector": "not run (no collector binary here): the services export to the rehearsal's receiver",
+            "not_run": {name: NOT_RUN.get(name, "unknown to the twin") for name in pods(stamped)
+                        if name not in (*STOREFRONT, LOAD_GENERATOR, "catalog-seed")},
             "clock_stamped_at": start, "pods_ready_s_after_minute_0": ready_after}})

@@ -16,7 +16,8 @@ OUTSIDE = "203.0.113.7"  # an address outside the cluster (TEST-NET-3), never co
 
 def _pods(run: Run) -> dict[str, dict[str, str]]:
     """Each workload's pod labels, by the workload's name."""
-    return {manifest(r)["metadata"]["name"] if typ != "kubernetes:batch/v1:Job" else "catalog-seed":
+    # Jobs by their resource name: their object names carry a generated suffix.
+    return {r.name if typ == "kubernetes:batch/v1:Job" else manifest(r)["metadata"]["name"]:
             manifest(r)["spec"]["template"]["metadata"]["labels"]
             for typ in WORKLOADS for r in run.of_type(typ)}
 
