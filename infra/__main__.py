@@ -55,7 +55,7 @@ if switch is not None and cfg.scenario is not None:
 Storefront("storefront", StorefrontArgs(
     ns.name, cfg.image, cfg.image_pull_policy,
     service_config(cfg, db_env, collector.otlp_http_endpoint, start),
-    postgres.password_secret_name, cfg.loadgen_replicas, cfg.calibration_json),
+    postgres.password_secret_name, cfg.loadgen_replicas, cfg.calibration_json, reverts_at),
     opts=pulumi.ResourceOptions(depends_on=[seed.job]))
 
 pulumi.export("scenario", cfg.scenario.name if cfg.scenario else "baseline")

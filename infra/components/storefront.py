@@ -33,6 +33,8 @@ class StorefrontArgs:
     password_secret: pulumi.Input[str]
     loadgen_replicas: int
     calibration_json: str
+    # When a forgotten scenario restores itself (Unix seconds); its status tells the presenter.
+    reverts_at: pulumi.Input[int] | None = None
 
 
 class Storefront(pulumi.ComponentResource):
@@ -59,12 +61,14 @@ class Storefront(pulumi.ComponentResource):
         secret = k8s.core.v1.Secret(
             "loadgen-admin", metadata={"name": ADMIN_SECRET, "namespace": args.namespace},
             string_data={"token": as_secret(token.result)}, opts=child)
-        data = {
+        data: dict[str, pulumi.Input[str]] = {
             **{f"{s.upper().replace('-', '_')}_URL": self.services[s].url for s in STOREFRONT},
             "LOADGEN_REPLICAS": str(args.loadgen_replicas),
         }
         if args.calibration_json:
             data["CALIBRATION_JSON"] = args.calibration_json
+        if args.reverts_at is not None:
+            data["DEMO_REVERT_AT"] = pulumi.Output.from_input(args.reverts_at).apply(str)
         extra = k8s.core.v1.ConfigMap(
             "loadgen-config", metadata={"namespace": args.namespace}, data=data, opts=child)
         # Not a database client: the NetworkPolicy keeps the load generator away from PostgreSQL.

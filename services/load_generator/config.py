@@ -31,6 +31,8 @@ class Settings(BaseSettings):
 
     demo_mode: DemoMode = "off"
     demo_start_timestamp: float | None = None
+    # When the cluster restores a scenario left applied (the stack's revertsAt), if it will.
+    demo_revert_at: float | None = None
     demo_minute_seconds: float = Field(default=60.0, gt=0, le=3600)
     # Auto-start overrides; by default the scenario's own duration and peak.
     loadgen_duration_minutes: int | None = Field(default=None, ge=1, le=1440)

@@ -6,6 +6,7 @@ generator joined to the current one (the current one flagged incomplete)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from services.load_generator.config import Settings
@@ -24,6 +25,10 @@ def _baseline(run: Run | None) -> dict[str, Any]:
             "errors": run.stats.errors}
 
 
+def _utc(at: float | None) -> str | None:
+    return None if at is None else datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _idle(baseline: Run | None, settings: Settings) -> dict[str, Any]:
     return {
         "running": False, "scenario": None, "minute": None,
@@ -33,6 +38,7 @@ def _idle(baseline: Run | None, settings: Settings) -> dict[str, Any]:
         "checkout_attempts": 0, "checkout_failures": 0,
         "alert": {"fired": False, "first_minute": None}, "minutes": [],
         "replicas": settings.loadgen_replicas, "baseline": _baseline(baseline),
+        "reverts_at": _utc(settings.demo_revert_at),
     }
 
 

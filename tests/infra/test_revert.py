@@ -15,6 +15,7 @@ from rehearsal.localpg import POSTGRES_BIN_PATH, LocalPostgres
 from scenarios.blackfriday import BLACKFRIDAY
 from scenarios.scripts import sql_text
 from tests.infra.conftest import CLOCK, Run, run_program
+from tests.infra.k8s_objects import config_map_data
 from tests.infra.test_network import Cluster
 
 JOB = "kubernetes:batch/v1:Job"
@@ -72,3 +73,9 @@ def test_its_script_restores_the_database(blackfriday: Run, pg: LocalPostgres, t
     assert time.monotonic() - started >= (delay if delay > 0 else 0)
     indexes = set(pg.psql("SELECT indexname FROM pg_indexes WHERE tablename = 'products'").split())
     assert set(BLACKFRIDAY.dropped_indexes) <= indexes
+
+
+def test_the_load_generators_status_learns_when(baseline: Run, blackfriday: Run) -> None:
+    assert "DEMO_REVERT_AT" not in config_map_data(baseline, "loadgen-config")
+    reverts_at = CLOCK + BLACKFRIDAY.duration_minutes * 60 + 60 * 60
+    assert config_map_data(blackfriday, "loadgen-config")["DEMO_REVERT_AT"] == str(reverts_at)

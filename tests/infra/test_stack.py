@@ -68,14 +68,15 @@ def test_every_service_reads_the_services_config_map(blackfriday: Run) -> None:
 
 def test_the_scenario_changes_the_services_config_and_nothing_else(baseline: Run,
                                                                    blackfriday: Run) -> None:
-    """Only the services ConfigMap differs among the baseline's objects; since every service
-    reads it (above), the four services roll and PostgreSQL and the collector do not."""
+    """Only the services ConfigMap (and the load generator's own, which learns when a forgotten
+    scenario reverts itself) differ among the baseline's objects; since every service reads the
+    first (above), the four services roll and PostgreSQL and the collector do not."""
     def objects(run: Run) -> dict[str, dict]:
         return {r.urn: r.inputs for r in run.k8s_objects()}
 
     before, after = objects(baseline), objects(blackfriday)
     changed = {urn.rsplit("::", 1)[1] for urn in before if before[urn] != after.get(urn)}
-    assert changed == {"services-config"}
+    assert changed == {"services-config", "loadgen-config"}
 
 
 def test_break_command_runs_break_sql_and_deletes_with_restore_sql(blackfriday: Run) -> None:

@@ -93,6 +93,12 @@ def test_status_has_the_seeds_fields(start_loadgen: LoadGenFactory) -> None:
     assert set(first) >= MINUTE_KEYS and first["minute"] == 0 and first["complete"] is True
     assert first["target_rpm"] == pytest.approx(172.5)  # 600/120 * average of 30 -> 39
     assert status["minutes"][-1]["complete"] is False
+    assert status["reverts_at"] is None  # no DEMO_REVERT_AT: nothing restores by itself
+
+
+def test_status_says_when_a_forgotten_scenario_reverts(start_loadgen: LoadGenFactory) -> None:
+    gen = start_loadgen(demo_revert_at=1764343800)
+    assert gen.status()["reverts_at"] == "2025-11-28T15:30:00Z"
 
 
 @pytest.mark.parametrize(("header", "code"), [(None, 401), ("Basic abc", 401), ("Bearer nope", 403)])
