@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pulumi
 
+from infra import k8s as spec
+from infra.components.calibration import CalibrationArgs, CatalogCalibration
 from infra.components.collector import CollectorArgs, OtelCollector
 from infra.components.namespace import Namespace
 from infra.components.network import NetworkArgs, NetworkPolicies
@@ -17,6 +19,8 @@ from infra.components.seed import CatalogSeed, CatalogSeedArgs
 from infra.components.storefront import Storefront, StorefrontArgs
 from infra.config import load_config
 from infra.outputs import service_config, watch_commands
+from scenarios.calibration import Calibration
+from scenarios.catalogue import DEFAULT_SCENARIO
 from scenarios.scripts import sql_text
 from scenarios.timeline import utc
 
@@ -26,8 +30,17 @@ postgres = Postgres("postgres", PostgresArgs(ns.name, cfg.postgres_image, cfg.po
                                                  cfg.postgres_cpu_limit))
 db_env = {"DB_HOST": postgres.host, "DB_PORT": str(postgres.port), "DB_NAME": DB_NAME,
           "DB_USER": DB_USER}
+calibration: pulumi.Output[str] = pulumi.Output.from_input(cfg.calibration_json)
+if not cfg.calibration_json:  # measured in the cluster, once (see infra/components/calibration.py)
+    calibration = CatalogCalibration("calibration", CalibrationArgs(
+        cfg.namespace, spec.kubectl(cfg.kube_context, cfg.namespace), cfg.calibration_run,
+        (cfg.scenario.name if cfg.scenario else DEFAULT_SCENARIO), cfg.image, cfg.image_pull_policy, db_env,
+        postgres.password_secret_name, f"PostgreSQL pod, CPU limit {cfg.postgres_cpu_limit} (the kubelet's CFS quota)",
+        cfg.catalog_products, cfg.calibration_quick),
+        opts=pulumi.ResourceOptions(depends_on=[postgres, ns.resource])).result
+measured = calibration.apply(lambda text: Calibration.from_json(text, "the calibration").to_dict())
 seed = CatalogSeed("catalog-seed", CatalogSeedArgs(
-    ns.name, cfg.image, cfg.image_pull_policy, cfg.catalog_products, db_env,
+    ns.name, cfg.image, cfg.image_pull_policy, measured.apply(lambda c: int(c["products"])), db_env,
     postgres.password_secret_name), opts=pulumi.ResourceOptions(depends_on=[postgres]))
 NetworkPolicies("network", NetworkArgs(ns.name, exporting=cfg.exporter.kind != "debug"),
                 opts=pulumi.ResourceOptions(depends_on=[ns.resource]))
@@ -55,7 +68,7 @@ if switch is not None and cfg.scenario is not None:
 Storefront("storefront", StorefrontArgs(
     ns.name, cfg.image, cfg.image_pull_policy,
     service_config(cfg, db_env, collector.otlp_http_endpoint, start),
-    postgres.password_secret_name, cfg.loadgen_replicas, cfg.calibration_json, reverts_at),
+    postgres.password_secret_name, cfg.loadgen_replicas, calibration, reverts_at),
     opts=pulumi.ResourceOptions(depends_on=[seed.job]))
 
 pulumi.export("scenario", cfg.scenario.name if cfg.scenario else "baseline")
@@ -64,4 +77,5 @@ pulumi.export("demoStartTimestamp", start)
 pulumi.export("timeline", switch.timeline(cfg.demo_minute_seconds) if switch else None)
 pulumi.export("revertsAt", reverts_at.apply(lambda ts: utc(ts, 0, 1)) if reverts_at else None)
 pulumi.export("droppedIndexes", list(cfg.scenario.dropped_indexes) if cfg.scenario else [])
+pulumi.export("calibration", measured)
 pulumi.export("watch", watch_commands(cfg))

@@ -22,6 +22,9 @@ from scenarios.model import Scenario
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 EXPORTERS = ("debug", "otlp", "coralogix")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+PROBES = ("full", "quick")
+# calibrationRun names a Job (calibration-<run>): a DNS label, short enough for the pod's name.
+RUN_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,28}[a-z0-9])?")
 
 
 class ConfigError(pulumi.RunError):
@@ -56,8 +59,10 @@ class StackConfig:
     postgres_image: str
     postgres_storage: str
     postgres_cpu_limit: str
-    catalog_products: int
-    calibration_json: str
+    catalog_products: int  # 0: calibration sizes the catalog
+    calibration_json: str  # the explicit override; empty: the calibration Job measures
+    calibration_run: str
+    calibration_quick: bool
     loadgen_replicas: int
     collector_image: str
     exporter: ExporterConfig
@@ -89,6 +94,13 @@ class _Reader:
         if not re.fullmatch(r"(\d+(\.\d+)?|\d+m)", value) or float(value.rstrip("m")) == 0:
             raise ConfigError(f"config key '{key}' is '{value}'; allowed values: a CPU quantity above "
                               "zero such as 1, 1.5 or 500m")
+        return value
+
+    def run_name(self, key: str) -> str:
+        value = self.text(key)
+        if not RUN_NAME.fullmatch(value):
+            raise ConfigError(f"config key '{key}' is '{value}'; allowed values: 1 to 30 lowercase letters, "
+                              "digits and dashes, starting and ending with a letter or digit (it names a Job)")
         return value
 
     def choice(self, key: str, allowed: tuple[str, ...]) -> str:
@@ -124,6 +136,13 @@ def _calibration(raw: str) -> str:
     return raw
 
 
+def _products(value: int) -> int:
+    if 0 < value < 10:
+        raise ConfigError(f"config key 'catalogProducts' is {value}; allowed values: 0 (calibration sizes the "
+                          "catalog) or at least 10")
+    return value
+
+
 def _exporter(r: _Reader) -> ExporterConfig:
     kind = r.choice("exporter", EXPORTERS)
     credential = None
@@ -153,8 +172,10 @@ def load_config() -> StackConfig:
         postgres_image=r.text("postgresImage"),
         postgres_storage=r.text("postgresStorage"),
         postgres_cpu_limit=r.cpu("postgresCpuLimit"),
-        catalog_products=r.integer("catalogProducts", 10),
+        catalog_products=_products(r.integer("catalogProducts", 0)),
         calibration_json=_calibration(r.text("calibration")),
+        calibration_run=r.run_name("calibrationRun"),
+        calibration_quick=r.choice("calibrationProbe", PROBES) == "quick",
         loadgen_replicas=r.integer("loadgenReplicas", 1),
         collector_image=r.text("collectorImage"),
         exporter=_exporter(r),

@@ -3,6 +3,7 @@ Pod Security settings, resources and probes. Plain dicts (the SDK maps snake_cas
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 PART_OF = "bfdemo"
@@ -99,3 +100,8 @@ def exec_probe(command: list[str], *, period: int, failures: int, delay: int = 0
 
 def tmp_volume(name: str = "tmp", size: str = "64Mi") -> Spec:
     return {"name": name, "empty_dir": {"size_limit": size}}
+
+
+def kubectl(context: str, namespace: str) -> str:
+    """The kubectl the local Commands run: the provider's context, the stack's namespace."""
+    return "kubectl" + (f" --context {shlex.quote(context)}" if context else "") + f" -n {shlex.quote(namespace)}"

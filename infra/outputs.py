@@ -3,10 +3,9 @@ presenter's `watch` commands. Pure functions, so the tests can read them directl
 
 from __future__ import annotations
 
-import shlex
-
 import pulumi
 
+from infra import k8s as spec
 from infra.config import StackConfig
 
 
@@ -37,10 +36,7 @@ def service_config(cfg: StackConfig, db_env: dict[str, str], otlp_endpoint: str,
 
 def watch_commands(cfg: StackConfig) -> dict[str, str]:
     """How the presenter follows the demo. Commands only: no token or key is printed."""
-    kc = "kubectl"
-    if cfg.kube_context:
-        kc += f" --context {shlex.quote(cfg.kube_context)}"
-    kc += f" -n {shlex.quote(cfg.namespace)}"
+    kc = spec.kubectl(cfg.kube_context, cfg.namespace)
     return {
         "demoStatus": (f"{kc} port-forward svc/load-generator 8010:8010 & "
                        "sleep 2; curl -s localhost:8010/admin/demo-status"),

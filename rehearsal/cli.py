@@ -52,16 +52,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """measure this machine; size the catalog and the traffic from it"""
-    from rehearsal.calibrate import calibrate
+    from rehearsal.calibrate import calibrate_here
     from rehearsal.crashstate import CrashState
     from rehearsal.recovery import recover
-    from rehearsal.stack import LocalStack
 
     scenario = get_scenario(args.scenario)
     WORKDIR.mkdir(parents=True, exist_ok=True)
     pg = recover(WORKDIR.resolve(), CrashState.load(WORKDIR / "crash-state.json"), scenario)
     try:
-        result = calibrate(pg, LocalStack(WORKDIR.resolve(), pg), scenario)
+        result = calibrate_here(pg, scenario)
     finally:
         pg.stop()
     (WORKDIR / "calibration.json").write_text(result.to_json())

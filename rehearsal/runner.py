@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
-from rehearsal.calibrate import calibrate
+from rehearsal.calibrate import calibrate_here
 from rehearsal.console import alert_line, minute_line
 from rehearsal.crashstate import CrashState
 from rehearsal.database import break_database, restore_database
@@ -26,7 +25,7 @@ from rehearsal.report import span_view, stock_accounting, write_report
 from rehearsal.stack import LocalStack
 from scenarios.calibration import Calibration
 from scenarios.model import Scenario
-from services.seed import apply_schema, seed_catalog
+from services.seed import seed_catalog
 
 STARTUP_SECONDS = 12.0  # from stamping the clock to minute 0: the services start meanwhile
 # The longest a journey can still run after the timeline: its checkout's lock wait (30 s), the
@@ -66,7 +65,7 @@ def ensure_calibration(pg: LocalPostgres, workdir: Path, scenario: Scenario, cra
               f"{pg.cpu.summary()}: measuring again", flush=True)
     with crash.step("calibrate") as step:
         print(f"Calibrating this machine (once; saved to {path}) ...", flush=True)
-        result = calibrate(pg, LocalStack(workdir, pg), scenario)
+        result = calibrate_here(pg, scenario)
         path.write_text(result.to_json())
         step.detail = result.to_json()
     print(f"  catalog {result.products:,} products | catalog capacity {result.catalog_capacity_qps:.1f}"
@@ -76,12 +75,7 @@ def ensure_calibration(pg: LocalPostgres, workdir: Path, scenario: Scenario, cra
 
 
 def ensure_catalog(pg: LocalPostgres, products: int, scenario: Scenario) -> None:
-    with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
-        apply_schema(conn)
-        have = conn.execute("SELECT count(*) FROM products").fetchone()[0]  # type: ignore[index]
-        if have and abs(have - products) / products > 0.10:
-            conn.execute("TRUNCATE products, carts, orders RESTART IDENTITY CASCADE")
-    seed_catalog(pg.conninfo(), products, scenario.doorbusters)
+    seed_catalog(pg.conninfo(), products, scenario.doorbusters, resize=True)
 
 
 def _env(opts: RunOptions, receiver: OtlpReceiver, calibration: Calibration, start: float) -> dict[str, str]:

@@ -8,6 +8,9 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+# Where a calibration program's result line starts: the Pulumi program finds it in the Job's log.
+RESULT_PREFIX = "BFDEMO_CALIBRATION "
+
 
 class CalibrationError(ValueError):
     """Text that is not a calibration; the message names its source and what was expected."""
@@ -24,6 +27,8 @@ class Calibration:
     machine: str = ""
     # The database's CPU as measured: the pod's limit as a CFS quota, or why it was not one.
     database_cpu: str = ""
+    # The scenario whose pools and load it was measured with.
+    scenario: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

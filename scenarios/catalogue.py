@@ -8,6 +8,8 @@ from scenarios.model import Scenario
 from scenarios.validate import validate
 
 SCENARIOS: dict[str, Scenario] = {s.name: validate(s) for s in (BLACKFRIDAY,)}
+# What a baseline stack calibrates for: the demo most stacks stage.
+DEFAULT_SCENARIO = BLACKFRIDAY.name
 
 
 def get_scenario(name: str) -> Scenario:

@@ -1,5 +1,6 @@
 """The image's entry points: `python -m services <name>` runs one service (four processes, one
-image); `python -m services seed --products N` is the seed Job."""
+image); `python -m services seed --products N` is the seed Job, `python -m services calibrate
+--scenario NAME` the calibration Job."""
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ def main(argv: list[str] | None = None) -> None:
         from services.seed import main as seed
 
         seed(argv[1:])
+    elif argv[:1] == ["calibrate"]:
+        from services.calibration.run import main as calibrate
+
+        sys.exit(calibrate(argv[1:]))
     else:
         serve(argv)
 

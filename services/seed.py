@@ -46,11 +46,25 @@ def _catalog_size(conn: psycopg.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM products").fetchone()[0])  # type: ignore[index]
 
 
-def seed_catalog(conninfo: str, products: int, doorbusters: int = 3) -> SeedResult:
+def _resizable(conn: psycopg.Connection, have: int, products: int) -> bool:
+    """Whether a catalog of `have` rows is to be reseeded at `products`: off by more than 10 %,
+    and no scenario applied (every secondary index there), since the reseed rebuilds them."""
+    if abs(have - products) / products <= 0.10:
+        return False
+    if len(_index_definitions(conn)) < len(SECONDARY_INDEXES):
+        print(f"keeping the catalog of {have} products: a scenario is applied (its indexes are gone); "
+              f"remove it and run the seed again to load {products}")
+        return False
+    return True
+
+
+def seed_catalog(conninfo: str, products: int, doorbusters: int = 3, *, resize: bool = False) -> SeedResult:
     """Create the schema, then fill an empty catalog with `products` rows. A database that
     already holds a catalog is left exactly as it is, its indexes included: a seed Job run
     again (a new image, a retried pod) must not rebuild the indexes a scenario dropped, which
-    would end the outage mid-demo while Pulumi's state still says it is on.
+    would end the outage mid-demo while Pulumi's state still says it is on. With `resize`, a
+    catalog of another size (a new calibration) is emptied and seeded again, on the baseline
+    only: its carts and orders go with it.
 
     Secondary indexes are dropped for the bulk insert and rebuilt after it, in the same
     transaction: one sort per index instead of a million random insertions."""
@@ -59,8 +73,10 @@ def seed_catalog(conninfo: str, products: int, doorbusters: int = 3) -> SeedResu
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         have = _catalog_size(conn)
-        if have:
+        if have and not (resize and _resizable(conn, have, products)):
             return SeedResult(have, False, time.perf_counter() - started)
+        if have:
+            conn.execute("TRUNCATE products, carts, orders RESTART IDENTITY CASCADE")
         apply_schema(conn)
         with conn.transaction():
             conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -80,10 +96,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m services seed", description=__doc__)
     parser.add_argument("--products", type=int, required=True)
     parser.add_argument("--doorbusters", type=int, default=3)
+    parser.add_argument("--resize", action="store_true", help="reseed a baseline catalog of another size")
     parser.add_argument("--conninfo", default="", help="libpq string; default from PG*/DB_* env")
     args = parser.parse_args(argv)
     conninfo = args.conninfo or ServiceSettings().conninfo()
-    result = seed_catalog(conninfo, args.products, args.doorbusters)
+    result = seed_catalog(conninfo, args.products, args.doorbusters, resize=args.resize)
     verb = "seeded" if result.seeded else "already had"
     print(f"{verb} {result.products} products in {result.seconds:.1f} s")
 

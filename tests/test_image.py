@@ -52,7 +52,7 @@ def test_every_module_imports_and_finds_its_sql(tree: Path) -> None:
 
 
 def test_the_entry_points_the_cluster_runs_start(tree: Path) -> None:
-    for args in (["seed", "--help"], ["product-catalog", "--help"]):
+    for args in (["seed", "--help"], ["calibrate", "--help"], ["product-catalog", "--help"]):
         result = _run(tree, "-m", "services", *args)
         assert result.returncode == 0, result.stderr
 

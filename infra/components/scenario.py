@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 from pulumi_command import local
 
+from infra import k8s as spec
 from infra.options import child_options
 from scenarios.model import Scenario
 from scenarios.timeline import timeline
@@ -41,8 +42,7 @@ class ScenarioArgs:
 
 
 def kubectl(args: ScenarioArgs) -> str:
-    context = f" --context {shlex.quote(args.kube_context)}" if args.kube_context else ""
-    return f"kubectl{context} -n {shlex.quote(args.namespace)}"
+    return spec.kubectl(args.kube_context, args.namespace)
 
 
 def sql_script(args: ScenarioArgs, sql: str, *, missing_ok: bool, one_transaction: bool) -> str:

@@ -26,7 +26,7 @@ class CatalogSeedArgs:
     namespace: pulumi.Input[str]
     image: str
     image_pull_policy: str
-    products: int
+    products: pulumi.Input[int]  # from the calibration
     db_env: dict[str, str]
     password_secret: pulumi.Input[str]
 
@@ -42,7 +42,8 @@ class CatalogSeed(pulumi.ComponentResource):
             "name": NAME,
             "image": args.image,
             "image_pull_policy": args.image_pull_policy,
-            "command": ["python", "-m", "services", "seed", "--products", str(args.products)],
+            "command": ["python", "-m", "services", "seed", "--resize", "--products",
+                        pulumi.Output.from_input(args.products).apply(str)],
             "env": env,
             # The work happens in PostgreSQL; the client only streams one statement.
             "resources": spec.resources("200m", "256Mi", "1", "512Mi"),

@@ -32,7 +32,7 @@ class StorefrontArgs:
     config: pulumi.Input[dict[str, str]]
     password_secret: pulumi.Input[str]
     loadgen_replicas: int
-    calibration_json: str
+    calibration_json: pulumi.Input[str]  # the calibration Job's result, or the config's override
     # When a forgotten scenario restores itself (Unix seconds); its status tells the presenter.
     reverts_at: pulumi.Input[int] | None = None
 
@@ -64,9 +64,8 @@ class Storefront(pulumi.ComponentResource):
         data: dict[str, pulumi.Input[str]] = {
             **{f"{s.upper().replace('-', '_')}_URL": self.services[s].url for s in STOREFRONT},
             "LOADGEN_REPLICAS": str(args.loadgen_replicas),
+            "CALIBRATION_JSON": args.calibration_json,
         }
-        if args.calibration_json:
-            data["CALIBRATION_JSON"] = args.calibration_json
         if args.reverts_at is not None:
             data["DEMO_REVERT_AT"] = pulumi.Output.from_input(args.reverts_at).apply(str)
         extra = k8s.core.v1.ConfigMap(

@@ -19,7 +19,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-c", dest="config", action="append", default=[], metavar="KEY=VALUE",
                         help="stack config on top of the file (default: scenario=blackfriday, demoMinuteSeconds=10)")
     parser.add_argument("--minutes", type=int, default=None, help="stop after this many demo minutes")
-    parser.add_argument("--products", type=int, default=None, help="seed this many products (the short twin)")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TWIN_WORKDIR", ".twin")))
     args = parser.parse_args(argv)
     overrides = {"scenario": "blackfriday", "demoMinuteSeconds": os.environ.get("DEMO_MINUTE_SECONDS", "10"),
@@ -27,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     report = Path(os.environ.get("DEMO_REPORT") or args.workdir / "report.json").resolve()
     print(f"Twin of {args.stack.name} with {overrides}; report: {report}", flush=True)
     result = run_twin(TwinOptions(args.stack, args.workdir.resolve(), report, overrides,
-                                  duration_minutes=args.minutes, products=args.products))
+                                  duration_minutes=args.minutes))
     return verdict(result)
 
 

@@ -1,10 +1,12 @@
 """`kubectl` for the cluster twin: the scenario Commands' scripts run unchanged, and what they
 ask of the PostgreSQL pod happens to the local database. Only the calls those scripts make are
-understood (get a StatefulSet, exec psql in it); any other fails loudly, so a script that
+understood (get a StatefulSet, exec psql in it, the logs of a Job the twin ran); any other
+fails loudly, so a script that
 starts making a new call is noticed here rather than on a cluster.
 
 Environment: BFDEMO_TWIN_PSQL (the psql binary), BFDEMO_TWIN_PG_PORT, BFDEMO_TWIN_PG_DB, and
-BFDEMO_TWIN_STATEFULSETS (the StatefulSets that exist, comma-separated)."""
+BFDEMO_TWIN_STATEFULSETS (the StatefulSets that exist, comma-separated), BFDEMO_TWIN_JOB_LOGS
+(job=logfile pairs, comma-separated: the Jobs the twin ran)."""
 
 from __future__ import annotations
 
@@ -59,6 +61,19 @@ def _exec(args: list[str]) -> int:
     return subprocess.run(psql, stdin=sys.stdin if "-i" in args else subprocess.DEVNULL, check=False).returncode
 
 
+def _logs(args: list[str]) -> int:
+    """`kubectl logs job/NAME`: the log of the Job's pod (stdout and stderr, as kubectl shows)."""
+    target = args[1]
+    logs = dict(pair.split("=", 1) for pair in os.environ.get("BFDEMO_TWIN_JOB_LOGS", "").split(",") if pair)
+    if not target.startswith("job/") or len(args) != 2:
+        return _unsupported(args)
+    if target[4:] not in logs:
+        print(f'error: error from server (NotFound): jobs.batch "{target[4:]}" not found', file=sys.stderr)
+        return 1
+    sys.stdout.write(Path(logs[target[4:]]).read_text())
+    return 0
+
+
 def _unsupported(args: list[str]) -> int:
     print(f"twin kubectl: not a call the twin understands: kubectl {' '.join(args)}", file=sys.stderr)
     return 2
@@ -68,6 +83,8 @@ def main(argv: list[str]) -> int:
     args = _drop_flags(argv, GLOBAL_FLAGS)
     if args[:1] == ["get"] and len(args) > 1:
         return _get(args)
+    if args[:1] == ["logs"] and len(args) > 1:
+        return _logs(args)
     if args[:1] == ["exec"] and "--" in args:
         return _exec(args)
     return _unsupported(args)

@@ -5,6 +5,7 @@ their DNS names in the rendered values; `Network` maps those names to local port
 
 from __future__ import annotations
 
+import platform
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +63,7 @@ def _value(item: dict[str, Any], pod: str, labels: dict[str, str], maps: dict[st
         ref = source["secretKeyRef"]
         return str(secrets[ref["name"]]["stringData"][ref["key"]])
     path = source["fieldRef"]["fieldPath"]
-    fields = {"metadata.name": pod, "metadata.namespace": NAMESPACE}
+    fields = {"metadata.name": pod, "metadata.namespace": NAMESPACE, "spec.nodeName": f"twin-{platform.node()}"}
     label = re.fullmatch(r"metadata\.labels\['(.+)'\]", path)
     if label:
         return labels.get(label.group(1), "0" if label.group(1) == "apps.kubernetes.io/pod-index" else "")

@@ -19,9 +19,17 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from scenarios.calibration import Calibration
+
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "infra" / "__main__.py"
 PROJECT = "bfdemo"
+
+
+# What the calibration Command reads from its Job under mocks, unless a run supplies a measured one.
+MOCK_CALIBRATION = Calibration(products=1_000_000, catalog_capacity_qps=10.0, lock_throughput_per_s=1.0,
+                               measured_at="never: Pulumi mocks", machine="none", database_cpu="none",
+                               scenario="blackfriday")
 
 
 def generated_secret(name: str) -> str:
@@ -39,6 +47,7 @@ class Registered:
     delete_before_replace: bool
     dependencies: list[str]
     parent: str
+    ignore_changes: list[str] = field(default_factory=list)
 
     def manifest(self) -> dict[str, Any]:
         """A Kubernetes object as the provider would send it: inputs plus the generated name."""
@@ -83,10 +92,12 @@ def _ints(value: Any) -> Any:
 
 
 class Mocks(pulumi.runtime.Mocks):
-    """Providers' answers: Kubernetes auto-names, generated passwords, the clock's stdout."""
+    """Providers' answers: Kubernetes auto-names, generated passwords, the Commands' stdout
+    (the clock's, the calibration's)."""
 
-    def __init__(self, clock: Callable[[], int]) -> None:
+    def __init__(self, clock: Callable[[], int], calibration: str) -> None:
         self.clock = clock
+        self.calibration = calibration
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -98,7 +109,11 @@ class Mocks(pulumi.runtime.Mocks):
         if args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = generated_secret(args.name)
         if args.typ == "command:local:Command":
-            state["stdout"] = f"{self.clock()}\n" if args.name.endswith("demo-clock") else ""
+            state["stdout"] = ""
+            if args.name.endswith("demo-clock"):
+                state["stdout"] = f"{self.clock()}\n"
+            if args.name.endswith("calibration-result"):
+                state["stdout"] = self.calibration
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
@@ -131,16 +146,17 @@ def unwrap(value: Any) -> Any:
 
 def render(config: dict[str, str], secret_keys: tuple[str, ...] = (), other_config: dict[str, str] | None = None,
            *, preview: bool = False, clock: Callable[[], int] = lambda: 1764338400,
-           known_secrets: tuple[str, ...] = ()) -> Run:
+           known_secrets: tuple[str, ...] = (), calibration: str = "") -> Run:
     """Run infra/__main__.py fresh with the project `config` (and fully qualified
     `other_config` keys, such as kubernetes:context). `clock` is what the demo clock's command
-    prints (default 2025-11-28T14:00:00Z); `known_secrets` are searched for as leaks too (say,
+    prints (default 2025-11-28T14:00:00Z), `calibration` what the calibration Job printed
+    (default MOCK_CALIBRATION); `known_secrets` are searched for as leaks too (say,
     a value inside a secret JSON config)."""
     _event_loop()
     settings.ROOT.set(None)  # a fresh root Stack resource for this run
     pulumi.runtime.set_all_config({**{f"{PROJECT}:{k}": v for k, v in config.items()}, **(other_config or {})},
                                   [f"{PROJECT}:{k}" for k in secret_keys])
-    mocks = Mocks(clock)
+    mocks = Mocks(clock, calibration or json.dumps(MOCK_CALIBRATION.to_dict()))
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="demo", preview=preview, monitor=monitor)
 
@@ -154,7 +170,7 @@ def render(config: dict[str, str], secret_keys: tuple[str, ...] = (), other_conf
         resources.append(Registered(
             typ=req.type, name=req.name, urn=urn, inputs=unwrap(rpc.deserialize_properties(req.object)),
             state=dict(reg.state), delete_before_replace=req.deleteBeforeReplace,
-            dependencies=list(req.dependencies), parent=req.parent))
+            dependencies=list(req.dependencies), parent=req.parent, ignore_changes=list(req.ignoreChanges)))
     outputs, secret_outputs = {}, set()
     stack = settings.get_root_resource()
     for key, value in stack.outputs.items():  # type: ignore[union-attr]

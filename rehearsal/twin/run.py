@@ -1,7 +1,9 @@
 """The cluster twin: the Pulumi program rendered for a stack config under Pulumi's mocks, and
 what it rendered run as processes on this machine, in the order `pulumi up` creates it: the
-database (local PostgreSQL under the pod's CPU limit), the seed Job, the scenario's commands'
-own scripts (through the twin's kubectl), then the pods, their readiness probes polled. The
+database (local PostgreSQL under the pod's CPU limit), the calibration Job and the Command that
+reads its result (rendered again with it, as its stdout reaches the program), the seed Job,
+the scenario's commands' own scripts (through the twin's kubectl), then the pods, their
+readiness probes polled. The
 scenario runs; the report and verdict are `make demo`'s; the restore is the rendered delete.
 
 The collector is not run (no collector binary installs here): the services' OTLP endpoint is
@@ -10,24 +12,27 @@ the rehearsal's receiver, which evaluates the alert on their spans."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from rehearsal.cpulimit import cpu_limit
-from rehearsal.crashstate import CrashState
 from rehearsal.database import index_state
 from rehearsal.localpg import POSTGRES_BIN_PATH, LocalPostgres
 from rehearsal.otlp import make_receiver
 from rehearsal.report import stock_accounting, write_report
-from rehearsal.runner import RunOptions, ensure_calibration, follow
+from rehearsal.runner import RunOptions, follow
 from rehearsal.twin import kubectl
 from rehearsal.twin.layout import image_tree
 from rehearsal.twin.pods import pods, services
 from rehearsal.twin.processes import Pods, localize
 from rehearsal.twin.render import Run, render, stack_config
+from scenarios.calibration import Calibration
 from scenarios.catalogue import get_scenario
 from services.ports import LOAD_GENERATOR, STOREFRONT
 
@@ -47,7 +52,6 @@ class TwinOptions:
     report_path: Path
     overrides: dict[str, str] = field(default_factory=dict)  # as `pulumi up -c KEY=VALUE`
     duration_minutes: int | None = None
-    products: int | None = None  # overrides the calibrated catalog size (the short twin)
 
 
 def _script(run: Run, suffix: str, field_: str) -> str:
@@ -80,33 +84,44 @@ def _kubectl_env(opts: TwinOptions, pg: LocalPostgres) -> dict[str, str]:
             "BFDEMO_TWIN_PG_DB": pg.dbname, "BFDEMO_TWIN_STATEFULSETS": "postgres"}
 
 
+def _calibrate(first: Run, running: Pods, addresses: dict[str, tuple[str, int]], env: dict[str, str]) -> str:
+    """The calibration Job run to completion, and its result as the rendered Command reads it
+    from the Job's log (through the twin's kubectl)."""
+    job = pods(first)["calibration"]
+    name = first.named("kubernetes:batch/v1:Job", "calibration").state["metadata"]["name"]
+    print(f"Calibration Job {name} ...", flush=True)
+    running.run_to_completion(job, localize(job.env, addresses, services(first)), timeout=1800)
+    env["BFDEMO_TWIN_JOB_LOGS"] = f"{name}={running.logs / job.name}.log"
+    return _sh(_script(first, "calibration-result", "create"), env).strip()
+
+
 def run_twin(opts: TwinOptions) -> dict[str, Any]:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     config, other = stack_config(opts.stack, opts.overrides)
     scenario = get_scenario(config["scenario"])
     minute_seconds = float(config.get("demoMinuteSeconds", 60))
-    pg = _database(opts, render(config, other_config=other))
-    crash = CrashState(opts.workdir / "crash-state.json", scenario.name)
-    # The in-cluster calibration is not built yet: the twin measures as the rehearsal does and
-    # hands the result over through the `calibration` config key, its explicit override.
-    calibration = ensure_calibration(pg, opts.workdir, scenario, crash)
-    config = {**config, "calibration": calibration.to_json().strip(),
-              "catalogProducts": str(opts.products or calibration.products)}
+    first = render(config, other_config=other)
+    pg = _database(opts, first)
     receiver = make_receiver(None, None)
+    shutil.rmtree(opts.workdir / "logs", ignore_errors=True)
     running = Pods(image_tree(opts.workdir / "image"), opts.workdir / "logs")
     env = _kubectl_env(opts, pg)
     records: list[dict[str, Any]] = []
-    first = render(config, other_config=other)
     addresses = {"postgres": ("127.0.0.1", pg.port), "otel-collector": receiver.address}
     try:
         pg.psql("DROP TABLE IF EXISTS order_lines, orders, cart_items, carts, products CASCADE")
+        measured = "" if config.get("calibration") else _calibrate(first, running, addresses, env)
+        calibration = Calibration.from_json(measured or config["calibration"], "the twin's calibration")
+        print(f"  {calibration.products:,} products | catalog {calibration.catalog_capacity_qps:.1f} listings/s | "
+              f"hot row {calibration.lock_throughput_per_s:.2f} checkouts/s | {calibration.database_cpu}", flush=True)
+        first = render(config, other_config=other, calibration=measured)
         print("Seed Job ...", flush=True)
         running.run_to_completion(pods(first)["catalog-seed"], localize(pods(first)["catalog-seed"].env, addresses,
                                                                          services(first)), timeout=1800)
         print("Scenario: break (the rendered create script) ...", flush=True)
         _sh(_script(first, "break-database", "create"), env)
         start = int(_sh(_script(first, "demo-clock", "create"), env).strip())
-        stamped = render(config, other_config=other, clock=lambda: start)
+        stamped = render(config, other_config=other, clock=lambda: start, calibration=measured)
         rendered = pods(stamped)
         for name in (*STOREFRONT, LOAD_GENERATOR):
             running.start(rendered[name], localize(rendered[name].env, addresses, services(stamped)))
@@ -126,11 +141,22 @@ def run_twin(opts: TwinOptions) -> dict[str, Any]:
         state = index_state(pg.conninfo())
         receiver.stop()
         stock = stock_accounting(pg.conninfo())
+        leftovers = _calibration_leftovers(pg.conninfo())
         pg.stop()
     return write_report(scenario, minute_seconds, opts.report_path, records, receiver.store.snapshot(), {
         "restore": {"indexes_restored": state.restored(scenario), "invalid_indexes": list(state.invalid)},
         "calibration": calibration.to_dict(), "stock": stock, "twin": {
             "stack": str(opts.stack), "overrides": opts.overrides, "cpu_limits": running.limits,
             "not_run": {name: NOT_RUN.get(name, "unknown to the twin") for name in pods(stamped)
-                        if name not in (*STOREFRONT, LOAD_GENERATOR, "catalog-seed")},
-            "clock_stamped_at": start, "pods_ready_s_after_minute_0": ready_after}})
+                        if name not in (*STOREFRONT, LOAD_GENERATOR, "catalog-seed", "calibration")},
+            "clock_stamped_at": start, "pods_ready_s_after_minute_0": ready_after,
+            "calibration_leftovers": leftovers, "logs": str(running.logs)}})
+
+
+def _calibration_leftovers(conninfo: str) -> dict[str, Any]:
+    """What calibration could have left behind: its database, its orders in the demo's."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        databases = [str(r[0]) for r in conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE '%\\_calibration'").fetchall()]
+        orders = conn.execute("SELECT count(*) FROM orders WHERE customer_id LIKE 'calibration-%'").fetchone()
+    return {"databases": databases, "orders": int(orders[0]) if orders else 0}

@@ -15,7 +15,7 @@ INFRA = ROOT / "infra"
 
 def _keys_read_by_program() -> set[str]:
     text = (INFRA / "config.py").read_text()
-    return set(re.findall(r'r\.(?:text|integer|choice|secret|cpu)\("([A-Za-z]+)"', text))
+    return set(re.findall(r'r\.(?:text|integer|choice|secret|cpu|run_name)\("([A-Za-z]+)"', text))
 
 
 def test_every_key_read_is_declared_with_type_default_and_description() -> None:

@@ -1,7 +1,8 @@
 """The shortened twin: Pulumi.demo.yaml rendered and run as processes for three demo minutes of
-the Black Friday timeline, on a small catalog with a pre-written calibration. What it checks is
-that the rendered stack runs: each pod from the image's file tree under its CPU limit, the seed
-Job, the scenario's own scripts, telemetry from every service, a complete restore. The full
+the Black Friday timeline, on a small fixed catalog with a quick calibration. What it checks is
+that the rendered stack runs: each pod from the image's file tree under its CPU limit, the
+calibration Job and the Command reading its result, the seed Job, the scenario's own scripts,
+telemetry from every service, a complete restore. The full
 twin (`make twin`) is where the targets are judged."""
 
 from __future__ import annotations
@@ -16,18 +17,15 @@ from rehearsal.twin.render import ROOT
 from rehearsal.twin.run import TwinOptions, run_twin
 from scenarios.calibration import Calibration
 
-CALIBRATION = Calibration(products=20_000, catalog_capacity_qps=4.0, lock_throughput_per_s=2.0,
-                          measured_at="pre-written", machine="test")
-
 
 @pytest.fixture(scope="module")
 def twin() -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bfdemo-twin-"))
-    (workdir / "calibration.json").write_text(CALIBRATION.to_json())
     report = workdir / "report.json"
     result = run_twin(TwinOptions(ROOT / "Pulumi.demo.yaml", workdir, report,
-                                  {"scenario": "blackfriday", "demoMinuteSeconds": "6", "demoLeadSeconds": "8"},
-                                  duration_minutes=3, products=20_000))
+                                  {"scenario": "blackfriday", "demoMinuteSeconds": "6", "demoLeadSeconds": "8",
+                                   "catalogProducts": "20000", "calibrationProbe": "quick"},
+                                  duration_minutes=3))
     assert json.loads(report.read_text()) == json.loads(json.dumps(result))
     return result
 
@@ -60,5 +58,17 @@ def test_the_rendered_delete_restored_the_database(twin: dict) -> None:
     assert "unknown to the twin" not in twin["twin"]["not_run"].values()
     limits = twin["twin"]["cpu_limits"]
     if limits:  # where cgroups can be written: each pod under its rendered limit
-        assert set(limits) == {"catalog-seed", "product-catalog", "cart", "checkout", "load-generator"}
+        assert set(limits) == {"calibration", "catalog-seed", "product-catalog", "cart", "checkout",
+                               "load-generator"}
         assert all("limited to 500m CPU" in limits[n] for n in ("product-catalog", "cart", "checkout"))
+
+
+@pytest.mark.slow
+def test_the_calibration_job_measured_and_its_result_reached_the_load_generator(twin: dict) -> None:
+    calibration = Calibration(**twin["calibration"])
+    assert calibration.products == 20_000 and calibration.scenario == "blackfriday"
+    assert calibration.catalog_capacity_qps > 0 and calibration.lock_throughput_per_s > 0
+    assert "PostgreSQL pod, CPU limit 1" in calibration.database_cpu
+    assert "BFDEMO_CALIBRATION " in (Path(twin["twin"]["logs"]) / "calibration.log").read_text()
+    # It measured in a database of its own and dropped it: nothing of it in the demo's data.
+    assert twin["twin"]["calibration_leftovers"] == {"databases": [], "orders": 0}

@@ -60,3 +60,25 @@ def test_a_seed_run_again_leaves_a_broken_catalog_broken(fresh_db):
     assert not again.seeded and again.products == 5000
     assert after == before
     assert not {"idx_products_category", "idx_products_stock_quantity"} & {r[0] for r in after}
+
+
+def _catalog(conninfo: str) -> tuple[int, int]:
+    with psycopg.connect(conninfo) as conn:
+        products = conn.execute("SELECT count(*) FROM products").fetchone()[0]
+        orders = conn.execute("SELECT count(*) FROM orders").fetchone()[0]
+    return products, orders
+
+
+def test_a_new_calibration_resizes_a_baseline_catalog_and_only_that(fresh_db):
+    seed_catalog(fresh_db, 5000)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("INSERT INTO orders (customer_id, total) VALUES ('someone', 1)")
+    assert not seed_catalog(fresh_db, 5400, resize=True).seeded  # within 10 %: kept
+    assert _catalog(fresh_db) == (5000, 1)
+    assert seed_catalog(fresh_db, 8000, resize=True).seeded
+    assert _catalog(fresh_db) == (8000, 0)
+    # With the scenario applied, the reseed would rebuild its indexes: the catalog is kept.
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(sql_text(BLACKFRIDAY.break_sql))
+    assert not seed_catalog(fresh_db, 5000, resize=True).seeded
+    assert _catalog(fresh_db) == (8000, 0)

@@ -1,0 +1,168 @@
+"""Calibration, whole: `python -m services calibrate --scenario NAME`, the cluster's
+calibration Job, and what `bfdemo calibrate` runs on a laptop. One code path in both places.
+
+It measures in a database of its own on the stack's PostgreSQL server (`<db>_calibration`),
+dropped at the end: the same server, CPU limit and table sizes as the demo, and nothing of it
+left in the demo's data (no orders, no dropped index, no half-applied scenario if it dies).
+
+1. Catalog size: the listing's latency with the scenario's pool of sessions scanning at once,
+   indexes gone, on a probe catalog; the catalog is sized so that it reaches `target_listing_s`.
+2. Catalog capacity: listings per second the services complete.
+3. Lock throughput: doorbuster orders per second the hot row lets through while the catalog
+   is overloaded as in the rush. The rush is sized from it.
+
+The result is printed as the last line of stdout after RESULT_PREFIX; the Pulumi program reads
+it from the Job's log into its state."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from scenarios.calibration import RESULT_PREFIX, Calibration
+from scenarios.catalogue import get_scenario
+from scenarios.model import Scenario
+from scenarios.scripts import sql_text
+from services.calibration.capacity import Probe, catalog_capacity, lock_throughput, shopper
+from services.calibration.sizing import catalog_size, listing_latency
+from services.calibration.storefront import storefront
+from services.seed import seed_catalog
+
+QUICK = Probe(catalog_seconds=8.0, catalog_settle_seconds=3.0, rush_seconds=14.0, orders_from_seconds=3.0,
+              rush_settle_seconds=7.0, rounds=3)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to measure: for which scenario, how big a probe, how long."""
+
+    scenario: Scenario
+    products: int | None = None  # a fixed catalog size: no sizing
+    probe_products: int = 300_000
+    target_listing_s: float = 1.5
+    probe: Probe = Probe()
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class CalibrationDatabase:
+    """A database of calibration's own beside the demo's, on the same server."""
+
+    server: str  # conninfo of the demo's database: its server, user and password
+
+    @property
+    def name(self) -> str:
+        return f"{conninfo_to_dict(self.server).get('dbname', 'postgres')}_calibration"
+
+    @property
+    def conninfo(self) -> str:
+        return make_conninfo(self.server, dbname=self.name)
+
+    def _run(self, statement: sql.Composed) -> None:
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            conn.execute(statement)
+
+    def create(self) -> None:
+        self.drop()  # a calibration that died leaves its database behind
+        self._run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+
+    def drop(self) -> None:
+        self._run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
+
+
+def _apply_scenario(conninfo: str, scenario: Scenario) -> None:
+    with psycopg.connect(conninfo) as conn:  # one transaction, as `psql -1` runs it
+        conn.execute(sql_text(scenario.break_sql))  # type: ignore[arg-type]
+
+
+def _size_catalog(conninfo: str, plan: Plan, pool: int) -> int:
+    """Seed a probe catalog, measure, and reseed at the size that meets the target; the
+    scenario is left applied (indexes gone) for what is measured next."""
+    doorbusters = plan.scenario.doorbusters
+    have = seed_catalog(conninfo, plan.products or plan.probe_products, doorbusters).products
+    _apply_scenario(conninfo, plan.scenario)
+    if plan.products:
+        return have
+    latency = listing_latency(conninfo, pool, seconds=6.0)
+    products = catalog_size(have, latency, plan.target_listing_s)
+    _say(f"  probe: {have:,} products list in {latency:.2f} s with {pool} sessions; sized to {products:,}")
+    if abs(products - have) / have <= 0.10:
+        return have
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("TRUNCATE products, carts, orders RESTART IDENTITY CASCADE")
+    seed_catalog(conninfo, products, doorbusters)
+    _apply_scenario(conninfo, plan.scenario)  # seeding built the schema's indexes
+    return products
+
+
+def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Calibration:
+    """Measure on the server of `server` (a conninfo); its own database is left untouched."""
+    scenario = plan.scenario
+    config = scenario.config_values(scenario_active=True)
+    pool = int(config["DB_MAX_CONNECTIONS"])
+    rush = next(st for st in scenario.traffic.stages if st.checkout_overload is not None)
+    db = CalibrationDatabase(server)
+    db.create()
+    try:
+        products = _size_catalog(db.conninfo, plan, pool)
+        with storefront(db.conninfo, config) as urls:
+            who = shopper(urls["product-catalog"], urls["checkout"])
+            catalog_qps = catalog_capacity(who, guess_qps=pool / plan.target_listing_s, probe=plan.probe)
+            _say(f"  catalog capacity: {catalog_qps:.2f} listings/s")
+            lock_per_s = lock_throughput(who, catalog_qps, rush.catalog_overload or 1.0, plan.probe)
+            _say(f"  hot-row lock throughput: {lock_per_s:.2f} checkouts/s")
+    finally:
+        db.drop()
+    return Calibration(
+        products=products, catalog_capacity_qps=round(catalog_qps, 3),
+        lock_throughput_per_s=round(lock_per_s, 3),
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        machine=machine, database_cpu=database_cpu, scenario=scenario.name)
+
+
+def here() -> str:
+    """Where this runs: the node and pod in a cluster (downward API), else this host."""
+    node, pod = os.environ.get("K8S_NODE_NAME"), os.environ.get("K8S_POD_NAME")
+    where = f"node {node} pod {pod}" if node else platform.node()
+    return f"{where} ({platform.machine()}, {os.cpu_count()} cpus visible)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from services.shared.config import ServiceSettings
+
+    parser = argparse.ArgumentParser(prog="python -m services calibrate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", required=True)
+    parser.add_argument("--products", type=int, default=0, help="a fixed catalog size (0: size it)")
+    parser.add_argument("--quick", action="store_true", help="shorter measuring rounds, less exact")
+    parser.add_argument("--database-cpu", default=os.environ.get("DATABASE_CPU", "unknown"))
+    args = parser.parse_args(argv)
+    try:
+        scenario = get_scenario(args.scenario)
+    except KeyError as err:
+        parser.error(str(err.args[0]))
+    plan = Plan(scenario, args.products or None, probe=QUICK if args.quick else Probe())
+    _say(f"Calibrating for {plan.scenario.name} on {here()}; database: {args.database_cpu}")
+    try:
+        server = make_conninfo(ServiceSettings().conninfo(), application_name="bfdemo-calibration")
+        result = calibrate(server, plan,
+                           machine=here(), database_cpu=args.database_cpu)
+    except (psycopg.Error, RuntimeError, OSError) as exc:
+        _say(f"calibration failed: {exc}. Nothing of it is left in the demo's database; fix the cause "
+             "(is PostgreSQL up and reachable, has it the memory and disk for the catalog?) and measure "
+             "again (README: Recalibrating).")
+        return 1
+    print(RESULT_PREFIX + json.dumps(result.to_dict()), flush=True)
+    return 0
