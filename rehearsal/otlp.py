@@ -105,7 +105,8 @@ class SpanStore:
 
 
 class OtlpReceiver:
-    def __init__(self, store: SpanStore, forwarder: Forwarder | None = None) -> None:
+    def __init__(self, store: SpanStore, forwarder: Forwarder | None = None,
+                 bind: tuple[str, int] = ("127.0.0.1", 0)) -> None:
         self.store, self.forwarder = store, forwarder
         receiver = self
 
@@ -129,7 +130,7 @@ class OtlpReceiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(bind, Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="otlp-receiver")
 
@@ -154,8 +155,9 @@ class OtlpReceiver:
             self.forwarder.inbox.put(None)
 
 
-def make_receiver(upstream: str | None, headers: str | None) -> OtlpReceiver:
-    """A receiver on a free port; with `upstream`, forwarding there with `headers` in the
-    OTEL_EXPORTER_OTLP_HEADERS format (parsed as the SDK parses it)."""
+def make_receiver(upstream: str | None, headers: str | None,
+                  bind: tuple[str, int] = ("127.0.0.1", 0)) -> OtlpReceiver:
+    """A receiver on `bind` (default: a free loopback port); with `upstream`, forwarding there
+    with `headers` in the OTEL_EXPORTER_OTLP_HEADERS format (parsed as the SDK parses it)."""
     forwarder = Forwarder(upstream, dict(parse_env_headers(headers or "", liberal=True))) if upstream else None
-    return OtlpReceiver(SpanStore(), forwarder).start()
+    return OtlpReceiver(SpanStore(), forwarder, bind).start()

@@ -34,8 +34,8 @@ BLACKFRIDAY = Scenario(
         rpm_points=((0, 30.0), (10, 120.0), (30, 120.0)),
         stages=(
             Stage(0, "quiet", QUIET_MIX),
-            Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.5),
-            Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.5, checkout_overload=1.6,
+            Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.05),
+            Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.8, checkout_overload=1.6,
                   go_live_burst=1.0),
         ),
     ),
@@ -68,5 +68,6 @@ BLACKFRIDAY = Scenario(
     ),
     targets=Targets(rpm_tolerance=0.05, error_free=(0, 15), slow_catalog=(16, 30),
                     healthy_checkout=(0, 20), healthy_max=0.05,
-                    failing_checkout=(25, 30), failing_rate=0.35, failing_tolerance=0.10),
+                    failing_checkout=(25, 30), failing_rate=0.35, failing_tolerance=0.10,
+                    degraded=(15, 20), degraded_max=0.10, failing_requests=(0.25, 0.45)),
 )

@@ -120,6 +120,11 @@ class Targets:
     failing_checkout: tuple[int, int]  # checkout failure rate near failing_rate over these minutes
     failing_rate: float
     failing_tolerance: float  # in points of rate: 0.10 is +/- 10 points
+    # Slow, not failing: in each of these minutes at most degraded_max of all requests fail.
+    degraded: tuple[int, int] = (0, 1)
+    degraded_max: float = 0.10
+    # Share of all requests (every service) failing over failing_checkout, as (low, high).
+    failing_requests: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,28 @@ def _checkouts(t: Targets, minutes: list[dict[str, Any]]) -> list[TargetCheck]:
     return [healthy, failing]
 
 
+def _degraded(t: Targets, minutes: list[dict[str, Any]]) -> TargetCheck:
+    seen = _in(minutes, t.degraded)
+    shares = [(failure_rate(m["errors"], m["requests"]) or 0.0, m["minute"]) for m in seen]
+    worst, at = max(shares, default=(0.0, None))
+    return TargetCheck(
+        f"at most {t.degraded_max:.0%} of all requests failing in each of minutes {t.degraded[0]}-{t.degraded[1] - 1}",
+        len(seen) == t.degraded[1] - t.degraded[0] and worst <= t.degraded_max,
+        f"worst {worst:.1%} (minute {at})")
+
+
+def _failing_requests(t: Targets, minutes: list[dict[str, Any]]) -> TargetCheck:
+    seen = _in(minutes, t.failing_checkout)
+    failed, requests = sum(m["errors"] for m in seen), sum(m["requests"] for m in seen)
+    rate = failure_rate(failed, requests)
+    low, high = t.failing_requests
+    first, end = t.failing_checkout
+    return TargetCheck(
+        f"{low:.0%}-{high:.0%} of all requests failing over minutes {first}-{end - 1}",
+        rate is not None and low <= rate <= high,
+        f"{failed}/{requests}" + (f" = {rate:.1%}" if rate is not None else ""))
+
+
 def _alert(scenario: Scenario, alert: dict[str, Any]) -> TargetCheck:
     event = scenario.alert_event()
     first = alert.get("first_minute")
@@ -90,8 +112,9 @@ def check_targets(scenario: Scenario, report: dict[str, Any]) -> list[TargetChec
         return []
     minutes = report["minutes"]
     return [_rpm(t, minutes), _error_free(t, minutes),
-            _slow_catalog(t, scenario.alert.catalog_p95_ms_gt, minutes),
-            *_checkouts(t, minutes), _alert(scenario, report["alert"]), _aftermath(report)]
+            _slow_catalog(t, scenario.alert.catalog_p95_ms_gt, minutes), _degraded(t, minutes),
+            *_checkouts(t, minutes), _failing_requests(t, minutes), _alert(scenario, report["alert"]),
+            _aftermath(report)]
 
 
 def summary(checks: list[TargetCheck]) -> dict[str, Any]:

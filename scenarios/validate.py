@@ -119,16 +119,22 @@ def _targets(s: Scenario) -> list[str]:
         return []
     errors: list[str] = []
     ranges = {"error_free": t.error_free, "slow_catalog": t.slow_catalog,
-              "healthy_checkout": t.healthy_checkout, "failing_checkout": t.failing_checkout}
+              "healthy_checkout": t.healthy_checkout, "failing_checkout": t.failing_checkout,
+              "degraded": t.degraded}
     for label, (first, end) in ranges.items():
         if not 0 <= first < end <= s.duration_minutes:
             errors.append(f"scenario '{s.name}': target {label} covers minutes {first}-{end}; it must be a "
                           f"non-empty range within the scenario's {s.duration_minutes} minutes")
     rates = {"rpm_tolerance": t.rpm_tolerance, "healthy_max": t.healthy_max,
-             "failing_rate": t.failing_rate, "failing_tolerance": t.failing_tolerance}
+             "failing_rate": t.failing_rate, "failing_tolerance": t.failing_tolerance,
+             "degraded_max": t.degraded_max}
     for label, value in rates.items():
         if not (math.isfinite(value) and 0 < value < 1):
             errors.append(f"scenario '{s.name}': target {label} is {value}; it must be between 0 and 1")
+    low, high = t.failing_requests
+    if not 0 <= low < high <= 1:
+        errors.append(f"scenario '{s.name}': target failing_requests is {t.failing_requests}; it must be "
+                      "(low, high) with 0 <= low < high <= 1")
     return errors
 
 

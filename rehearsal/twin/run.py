@@ -11,6 +11,7 @@ the rehearsal's receiver, which evaluates the alert on their spans."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,12 +22,11 @@ from typing import Any
 
 import psycopg
 
+from rehearsal.cluster import follow_report, judge
 from rehearsal.cpulimit import cpu_limit
-from rehearsal.database import index_state
 from rehearsal.localpg import POSTGRES_BIN_PATH, LocalPostgres
-from rehearsal.otlp import make_receiver
-from rehearsal.report import stock_accounting, write_report
-from rehearsal.runner import RunOptions, follow
+from rehearsal.otlp import OtlpReceiver, make_receiver
+from rehearsal.runner import RunOptions
 from rehearsal.twin import kubectl
 from rehearsal.twin.layout import image_tree
 from rehearsal.twin.pods import pods, services
@@ -98,16 +98,29 @@ def _calibrate(first: Run, running: Pods, addresses: dict[str, tuple[str, int]],
 def run_twin(opts: TwinOptions) -> dict[str, Any]:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     config, other = stack_config(opts.stack, opts.overrides)
-    scenario = get_scenario(config["scenario"])
-    minute_seconds = float(config.get("demoMinuteSeconds", 60))
-    first = render(config, other_config=other)
-    pg = _database(opts, first)
+    pg = _database(opts, render(config, other_config=other))
     receiver = make_receiver(None, None)
     shutil.rmtree(opts.workdir / "logs", ignore_errors=True)
     running = Pods(image_tree(opts.workdir / "image"), opts.workdir / "logs")
     env = _kubectl_env(opts, pg)
-    records: list[dict[str, Any]] = []
     addresses = {"postgres": ("127.0.0.1", pg.port), "otel-collector": receiver.address}
+    try:
+        _play(opts, config, other, pg, receiver, running, env, addresses)
+        report = judge(opts.report_path, f"kubectl -n {config.get('namespace', 'ecommerce-demo')}", env)
+        report["twin"]["calibration_leftovers"] = _calibration_leftovers(pg.conninfo())
+    finally:
+        pg.stop()
+    opts.report_path.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def _play(opts: TwinOptions, config: dict[str, str], other: dict[str, str], pg: LocalPostgres,
+          receiver: OtlpReceiver, running: Pods, env: dict[str, str], addresses: dict[str, tuple[str, int]]) -> None:
+    """Everything `pulumi up` would run, then the scenario followed and reported, then the
+    rendered restore; the judging is the end-to-end workflow's (rehearsal.cluster)."""
+    scenario = get_scenario(config["scenario"])
+    minute_seconds = float(config.get("demoMinuteSeconds", 60))
+    first = render(config, other_config=other)
     try:
         pg.psql("DROP TABLE IF EXISTS order_lines, orders, cart_items, carts, products CASCADE")
         measured = "" if config.get("calibration") else _calibrate(first, running, addresses, env)
@@ -131,26 +144,18 @@ def run_twin(opts: TwinOptions) -> dict[str, Any]:
         ready_after = round(time.time() - start, 1)  # a cluster loses the minutes its pods take
         follow_opts = RunOptions(scenario, opts.workdir, minute_seconds, opts.report_path,
                                  duration_minutes=opts.duration_minutes)
-        records = follow(follow_opts, running.url(LOAD_GENERATOR), receiver, start)
-        if opts.duration_minutes:  # the generator's own duration is the rendered one: keep the stretch
-            records = [r for r in records if r["minute"] < opts.duration_minutes]
+        # The end-to-end workflow's two steps (rehearsal.cluster): follow and report, then judge.
+        follow_report(follow_opts, running.url(LOAD_GENERATOR), receiver, start, {
+            "calibration": calibration.to_dict(), "twin": {
+                "stack": str(opts.stack), "overrides": opts.overrides, "cpu_limits": running.limits,
+                "not_run": {name: NOT_RUN.get(name, "unknown to the twin") for name in rendered
+                            if name not in (*STOREFRONT, LOAD_GENERATOR, "catalog-seed", "calibration")},
+                "clock_stamped_at": start, "pods_ready_s_after_minute_0": ready_after, "logs": str(running.logs)}})
     finally:
         running.stop_all()
         print("Scenario: restore (the rendered delete script) ...", flush=True)
         _sh(_script(first, "break-database", "delete"), env)
-        state = index_state(pg.conninfo())
         receiver.stop()
-        stock = stock_accounting(pg.conninfo())
-        leftovers = _calibration_leftovers(pg.conninfo())
-        pg.stop()
-    return write_report(scenario, minute_seconds, opts.report_path, records, receiver.store.snapshot(), {
-        "restore": {"indexes_restored": state.restored(scenario), "invalid_indexes": list(state.invalid)},
-        "calibration": calibration.to_dict(), "stock": stock, "twin": {
-            "stack": str(opts.stack), "overrides": opts.overrides, "cpu_limits": running.limits,
-            "not_run": {name: NOT_RUN.get(name, "unknown to the twin") for name in pods(stamped)
-                        if name not in (*STOREFRONT, LOAD_GENERATOR, "catalog-seed", "calibration")},
-            "clock_stamped_at": start, "pods_ready_s_after_minute_0": ready_after,
-            "calibration_leftovers": leftovers, "logs": str(running.logs)}})
 
 
 def _calibration_leftovers(conninfo: str) -> dict[str, Any]:

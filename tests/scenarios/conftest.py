@@ -68,7 +68,8 @@ def targets_beyond_duration():
 def _minute(m: int) -> dict:
     rush = m >= 20
     return {"minute": m, "phase": BLACKFRIDAY.phase_at(m).name, "target_rpm": BLACKFRIDAY.traffic.target_rpm(m),
-            "achieved_rpm": BLACKFRIDAY.traffic.target_rpm(m), "requests": 60, "errors": 4 if m >= 16 else 0,
+            "achieved_rpm": BLACKFRIDAY.traffic.target_rpm(m), "requests": 60,
+            "errors": 20 if rush else 4 if m >= 16 else 0,
             "error_rate": 0.0, "p95_ms": 300.0, "catalog_p95_ms": 6000.0 if m >= 15 else 250.0,
             "checkout_attempts": 10 if rush else 3, "checkout_failures": 4 if rush else 0}
 
@@ -121,4 +122,17 @@ def lost_minute(on_target_report):
 @pytest.fixture
 def invalid_index_left(on_target_report):
     on_target_report["restore"] = {"indexes_restored": True, "invalid_indexes": ["idx_products_category_ccnew"]}
+    return on_target_report
+
+
+@pytest.fixture
+def catalog_failing_in_the_sale(on_target_report):
+    on_target_report["minutes"][17]["errors"] = 12
+    return on_target_report
+
+
+@pytest.fixture
+def too_few_requests_failing(on_target_report):
+    for m in on_target_report["minutes"][25:]:
+        m["errors"] = 5
     return on_target_report
