@@ -81,6 +81,9 @@ class CatalogCalibration(pulumi.ComponentResource):
         container = {
             "name": NAME, "image": args.image, "image_pull_policy": args.image_pull_policy,
             "command": command, "env": env,
+            # A failed Job's pod status then carries the end of its log (the sentence saying why
+            # and what to do), and Pulumi's Job await prints the pod's status with its failure.
+            "termination_message_policy": "FallbackToLogsOnError",
             # The catalog and checkout services (500m each in the demo) and the driver.
             "resources": spec.resources("200m", "256Mi", "1500m", "1Gi"),
             "security_context": spec.container_security(UID),

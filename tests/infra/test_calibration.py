@@ -36,6 +36,7 @@ def test_the_job_measures_the_scenario_in_the_image_and_is_fixed_once_run(baseli
     assert "secretKeyRef" in env["DB_PASSWORD"]["valueFrom"] and "value" not in env["DB_PASSWORD"]
     assert env["DATABASE_CPU"]["value"].startswith("PostgreSQL pod, CPU limit 1 ")
     assert body["spec"]["backoffLimit"] == 0
+    assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"  # its failure, in the pod status
     assert body["metadata"]["annotations"]["pulumi.com/replaceUnready"] == "true"
     # A rebuilt image or another scenario must not measure again: only calibrationRun does.
     assert job.ignore_changes == ["spec"]
