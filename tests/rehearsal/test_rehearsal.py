@@ -44,10 +44,17 @@ def test_no_failures_before_the_sale(report):
 
 
 @pytest.mark.slow
-def test_catalog_slows_from_the_sale(report):
+def test_the_sale_slows_the_catalog_without_failing_it_and_the_rush_breaks_it(report):
+    """The story's order. The sale offers the catalog just past its calibrated capacity, so how
+    far its queue has grown by a given minute depends on the minute's length (at 6 s it may not
+    have reached the 2 s that `make demo`'s 10-second minutes judge): what holds at any length
+    is slower than before, and failing little; the rush is past capacity at any length."""
     before = max(m["catalog_p95_ms"] or 0 for m in _minutes(report, 0, 15))
-    after = [m["catalog_p95_ms"] or 0 for m in _minutes(report, 16, 30)]
-    assert before < 1000 and min(after) > 2000, (before, after)
+    sale = _minutes(report, 16, 20)
+    rush = [m["catalog_p95_ms"] or 0 for m in _minutes(report, 21, 30)]
+    assert before < 1000 and min(m["catalog_p95_ms"] or 0 for m in sale) > 2 * before, (before, sale)
+    assert all(m["errors"] <= 0.10 * m["requests"] for m in sale), [(m["minute"], m["errors"]) for m in sale]
+    assert min(rush) > 2000, rush
 
 
 @pytest.mark.slow
