@@ -121,7 +121,8 @@ def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Ca
             who = shopper(urls["product-catalog"], urls["checkout"])
             catalog_qps = catalog_capacity(who, guess_qps=pool / plan.target_listing_s, probe=plan.probe)
             _say(f"  catalog capacity: {catalog_qps:.2f} listings/s")
-            lock_per_s = lock_throughput(who, catalog_qps, rush.catalog_overload or 1.0, plan.probe)
+            lock_per_s = lock_throughput(who, catalog_qps, rush.catalog_overload or 1.0, plan.probe,
+                                         rush.checkout_overload or 1.0)
             _say(f"  hot-row lock throughput: {lock_per_s:.2f} checkouts/s")
     finally:
         db.drop()
