@@ -30,6 +30,10 @@ class Probe:
     orders_from_seconds: float = 6.0   # the catalog is overloaded first, then the orders come
     rush_settle_seconds: float = 16.0
     rounds: int = 4
+    # The last round, at the rush's own overload, counts completions over its last
+    # (lock_seconds - rush_settle_seconds): at half an order a second, 14 s hold 7 and one
+    # order more or less is 14 % of the result; 60 s hold 22.
+    lock_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -93,12 +97,13 @@ def lock_throughput(who: Shopper, catalog_qps: float, catalog_overload: float, p
             break
         orders *= 2.5
     if checkout_overload > 1.0 and completed > 0:
-        completed = _rush_round(who, sale, checkout_overload * completed, probe)
+        completed = _rush_round(who, sale, checkout_overload * completed, probe, probe.lock_seconds)
     return completed
 
 
-def _rush_round(who: Shopper, sale: float, orders: float, probe: Probe) -> float:
-    order_seconds = probe.rush_seconds - probe.orders_from_seconds
-    requests = [who.listing(i, i / sale) for i in range(int(probe.rush_seconds * sale))]
+def _rush_round(who: Shopper, sale: float, orders: float, probe: Probe, seconds: float | None = None) -> float:
+    seconds = seconds or probe.rush_seconds
+    order_seconds = seconds - probe.orders_from_seconds
+    requests = [who.listing(i, i / sale) for i in range(int(seconds * sale))]
     requests += [who.order(i, probe.orders_from_seconds + i / orders) for i in range(int(order_seconds * orders))]
-    return completed_per_s(run_open_loop(requests), "order", probe.rush_settle_seconds, probe.rush_seconds)
+    return completed_per_s(run_open_loop(requests), "order", probe.rush_settle_seconds, seconds)

@@ -38,7 +38,7 @@ from services.calibration.storefront import storefront
 from services.seed import seed_catalog
 
 QUICK = Probe(catalog_seconds=8.0, catalog_settle_seconds=3.0, rush_seconds=14.0, orders_from_seconds=3.0,
-              rush_settle_seconds=7.0, rounds=3)
+              rush_settle_seconds=7.0, rounds=3, lock_seconds=20.0)
 
 
 @dataclass(frozen=True)
