@@ -98,6 +98,27 @@ def exec_probe(command: list[str], *, period: int, failures: int, delay: int = 0
     }
 
 
+def db_client_env(db_env: dict[str, str], password_secret: Any) -> list[Spec]:
+    """DB_* as literal values and the password from its Secret, for a Job's container."""
+    env: list[Spec] = [{"name": k, "value": v} for k, v in sorted(db_env.items())]
+    env.append({"name": "DB_PASSWORD", "value_from": {"secret_key_ref": {"name": password_secret, "key": "password"}}})
+    return env
+
+
+def run_once_pod(name: str, uid: int, container: Spec) -> Spec:
+    """A Job's pod template: one database client, restricted, no API token, writable /tmp."""
+    return {
+        "metadata": {"labels": labels(name, db_client=True)},
+        "spec": {
+            "restart_policy": "Never",
+            "security_context": pod_security(uid),
+            "automount_service_account_token": False,  # no pod here calls the API
+            "containers": [container],
+            "volumes": [tmp_volume()],
+        },
+    }
+
+
 def tmp_volume(name: str = "tmp", size: str = "64Mi") -> Spec:
     return {"name": name, "empty_dir": {"size_limit": size}}
 

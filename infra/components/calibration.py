@@ -72,10 +72,8 @@ class CatalogCalibration(pulumi.ComponentResource):
         command = ["python", "-m", "services", "calibrate", "--scenario", args.scenario]
         command += ["--products", str(args.products)] if args.products else []
         command += ["--quick"] if args.quick else []
-        env: list[spec.Spec] = [{"name": k, "value": v} for k, v in sorted(args.db_env.items())]
-        env += [{"name": "DB_PASSWORD", "value_from": {"secret_key_ref": {
-                    "name": args.password_secret, "key": "password"}}},
-                {"name": "DATABASE_CPU", "value": args.database_cpu},
+        env = spec.db_client_env(args.db_env, args.password_secret)
+        env += [{"name": "DATABASE_CPU", "value": args.database_cpu},
                 {"name": "K8S_NODE_NAME", "value_from": {"field_ref": {"field_path": "spec.nodeName"}}},
                 {"name": "K8S_POD_NAME", "value_from": {"field_ref": {"field_path": "metadata.name"}}}]
         container = {
@@ -100,16 +98,7 @@ class CatalogCalibration(pulumi.ComponentResource):
                 # No retry: a failed calibration says why in its log and fails `pulumi up`.
                 "backoff_limit": 0,
                 "active_deadline_seconds": DEADLINE_SECONDS,
-                "template": {
-                    "metadata": {"labels": spec.labels(NAME, db_client=True)},
-                    "spec": {
-                        "restart_policy": "Never",
-                        "security_context": spec.pod_security(UID),
-                        "automount_service_account_token": False,  # no pod here calls the API
-                        "containers": [container],
-                        "volumes": [spec.tmp_volume()],
-                    },
-                },
+                "template": spec.run_once_pod(NAME, UID, container),
             },
             opts=child_options(self, opts, ignore_changes=["spec"]),
         )

@@ -35,9 +35,7 @@ class CatalogSeed(pulumi.ComponentResource):
     def __init__(self, name: str, args: CatalogSeedArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("bfdemo:k8s:CatalogSeed", name, None, opts)
-        env: list[spec.Spec] = [{"name": k, "value": v} for k, v in sorted(args.db_env.items())]
-        env.append({"name": "DB_PASSWORD", "value_from": {"secret_key_ref": {
-            "name": args.password_secret, "key": "password"}}})
+        env = spec.db_client_env(args.db_env, args.password_secret)
         container = {
             "name": NAME,
             "image": args.image,
@@ -65,16 +63,7 @@ class CatalogSeed(pulumi.ComponentResource):
                 # Retries cover PostgreSQL still starting when the first pod runs.
                 "backoff_limit": 6,
                 "active_deadline_seconds": DEADLINE_SECONDS,
-                "template": {
-                    "metadata": {"labels": spec.labels(NAME, db_client=True)},
-                    "spec": {
-                        "restart_policy": "Never",
-                        "security_context": spec.pod_security(UID),
-                        "automount_service_account_token": False,  # no pod here calls the API
-                        "containers": [container],
-                        "volumes": [spec.tmp_volume()],
-                    },
-                },
+                "template": spec.run_once_pod(NAME, UID, container),
             },
             opts=child_options(self, opts),
         )

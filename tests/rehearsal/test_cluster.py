@@ -5,26 +5,15 @@ targets it checks again, the exit code it gives the workflow."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import psycopg
-import pytest
 
-from rehearsal.localpg import POSTGRES_BIN_PATH, LocalPostgres
-from rehearsal.twin.kubectl import install
+from rehearsal.localpg import LocalPostgres
 from scenarios.blackfriday import BLACKFRIDAY
 from scenarios.scripts import sql_text
-
-
-@pytest.fixture
-def kubectl_env(tmp_path: Path, pg: LocalPostgres) -> dict[str, str]:
-    install(tmp_path / "bin")
-    return {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
-            "BFDEMO_TWIN_PSQL": str(POSTGRES_BIN_PATH / "psql"), "BFDEMO_TWIN_PG_PORT": str(pg.port),
-            "BFDEMO_TWIN_PG_DB": pg.dbname, "BFDEMO_TWIN_STATEFULSETS": "postgres"}
 
 
 def _followed(path: Path) -> Path:

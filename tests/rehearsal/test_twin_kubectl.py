@@ -4,14 +4,11 @@ changes nothing), the delete restores them, and a database that is gone is nothi
 
 from __future__ import annotations
 
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from rehearsal.localpg import POSTGRES_BIN_PATH, LocalPostgres
-from rehearsal.twin.kubectl import install
+from rehearsal.localpg import LocalPostgres
 from tests.infra.conftest import run_program
 
 DROPPED = {"idx_products_category", "idx_products_stock_quantity"}
@@ -22,14 +19,6 @@ def scripts() -> dict[str, str]:
     [cmd] = [r for r in run_program({"scenario": "blackfriday"}).of_type("command:local:Command")
              if r.name.endswith("break-database")]
     return {"create": cmd.inputs["create"], "delete": cmd.inputs["delete"]}
-
-
-@pytest.fixture
-def kubectl_env(tmp_path: Path, pg: LocalPostgres) -> dict[str, str]:
-    install(tmp_path / "bin")
-    return {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
-            "BFDEMO_TWIN_PSQL": str(POSTGRES_BIN_PATH / "psql"), "BFDEMO_TWIN_PG_PORT": str(pg.port),
-            "BFDEMO_TWIN_PG_DB": pg.dbname, "BFDEMO_TWIN_STATEFULSETS": "postgres"}
 
 
 def _sh(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
