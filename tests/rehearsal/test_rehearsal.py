@@ -53,7 +53,12 @@ def test_the_sale_slows_the_catalog_without_failing_it_and_the_rush_breaks_it(re
     sale = _minutes(report, 16, 20)
     rush = [m["catalog_p95_ms"] or 0 for m in _minutes(report, 21, 30)]
     assert before < 1000 and min(m["catalog_p95_ms"] or 0 for m in sale) > 2 * before, (before, sale)
-    assert all(m["errors"] <= 0.10 * m["requests"] for m in sale), [(m["minute"], m["errors"]) for m in sale]
+    # A 6-second minute holds about 80 requests: one minute's share swings by several points,
+    # so the sale is judged whole here (each minute is make demo's verdict at 10 s).
+    sale_share = sum(m["errors"] for m in sale) / sum(m["requests"] for m in sale)
+    rush_minutes = _minutes(report, 21, 30)
+    rush_share = sum(m["errors"] for m in rush_minutes) / sum(m["requests"] for m in rush_minutes)
+    assert sale_share <= 0.10 and sale_share < rush_share / 2, (sale_share, rush_share)
     assert min(rush) > 2000, rush
 
 
