@@ -1,6 +1,10 @@
 """The Black Friday scenario, as the seed describes it: a quiet ramp, the doorbuster sale
 at minute 15 meeting a catalog without its indexes, the checkout rush at minute 20 meeting a
-pool cut to 20 connections with a 5-second timeout."""
+pool cut to 20 connections with a 5-second timeout, and the sale's crowd at its peak from 25.
+
+The rush keeps the sale's catalog load: the checkouts fail first, on the hot row and their
+pool, while the catalog stays slow; the crowd that arrives at 25 is what makes the catalog
+fail too, so the story runs in the seed's order, checkouts first."""
 
 from __future__ import annotations
 
@@ -35,8 +39,9 @@ BLACKFRIDAY = Scenario(
         stages=(
             Stage(0, "quiet", QUIET_MIX),
             Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.05),
-            Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.8, checkout_overload=1.6,
+            Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.05, checkout_overload=1.6,
                   go_live_burst=1.0),
+            Stage(25, "peak_crowd", SALE_MIX, catalog_overload=1.8, checkout_overload=1.6),
         ),
     ),
     config=(

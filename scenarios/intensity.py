@@ -37,6 +37,15 @@ def intensity(stage: Stage, rpm: float, calibration: Calibration | None) -> Inte
     return Intensity(catalog_pages=pages, doorbuster_checkouts=orders)
 
 
+def cart_checkouts_per_s(stage: Stage, rpm: float) -> float:
+    """Orders per second a stage's shoppers place from their carts at `rpm` journeys per
+    minute. Each runs the checkout's low-stock check, a full scan while the indexes are gone,
+    so they take from the catalog's capacity; in a rush the full carts hold doorbusters instead."""
+    if stage.checkout_overload is not None:
+        return 0.0
+    return max(0.0, rpm) / 60.0 * stage.mix.full_checkout
+
+
 def go_live_burst(stage: Stage, calibration: Calibration | None, pool_size: int, pool_timeout_s: float,
                   minute_seconds: float) -> float:
     """How many shoppers wait with the doorbuster in their cart for `stage` to open.
@@ -51,6 +60,11 @@ def go_live_burst(stage: Stage, calibration: Calibration | None, pool_size: int,
     if stage.go_live_burst is None or calibration is None:
         return 0.0
     throughput = calibration.lock_throughput_per_s
-    absorbed = pool_size + pool_timeout_s * throughput
     built = max(0.0, (stage.checkout_overload or 1.0) - 1.0) * throughput * minute_seconds
-    return stage.go_live_burst * max(0.0, absorbed - built)
+    return stage.go_live_burst * max(0.0, absorbed(pool_size, pool_timeout_s, throughput) - built)
+
+
+def absorbed(pool_size: int, pool_timeout_s: float, throughput_per_s: float) -> float:
+    """Requests a pool holds before it refuses: its connections, plus those its timeout lets
+    wait while the held ones pass at `throughput_per_s`."""
+    return pool_size + pool_timeout_s * throughput_per_s

@@ -153,6 +153,11 @@ class Scenario:
     def config_values(self, *, scenario_active: bool) -> dict[str, str]:
         return {c.key: (c.scenario if scenario_active else c.baseline) for c in self.config}
 
+    def pool(self) -> tuple[int, float]:
+        """The services' pool while the scenario is applied: connections, timeout in seconds."""
+        config = self.config_values(scenario_active=True)
+        return int(config.get("DB_MAX_CONNECTIONS", 0)), float(config.get("DB_CONNECTION_TIMEOUT", 0))
+
     def alert_event(self) -> ExpectedEvent:
         return next(e for e in self.timeline if e.fires_alert)
 

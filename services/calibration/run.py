@@ -7,9 +7,10 @@ left in the demo's data (no orders, no dropped index, no half-applied scenario i
 
 1. Catalog size: the listing's latency with the scenario's pool of sessions scanning at once,
    indexes gone, on a probe catalog; the catalog is sized so that it reaches `target_listing_s`.
-2. Catalog capacity: listings per second the services complete.
+2. Catalog capacity: listings per second the services complete while the sale's own
+   ordinary checkouts run beside them (their low-stock checks scan the table too).
 3. Lock throughput: doorbuster orders per second the hot row lets through while the catalog
-   is overloaded as in the rush. The rush is sized from it.
+   is loaded as in the rush the targets judge. The rush is sized from it.
 
 The result is printed as the last line of stdout after RESULT_PREFIX; the Pulumi program reads
 it from the Job's log into its state."""
@@ -30,7 +31,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from scenarios.calibration import RESULT_PREFIX, Calibration
 from scenarios.catalogue import get_scenario
-from scenarios.model import Scenario
+from scenarios.intensity import cart_checkouts_per_s
+from scenarios.model import Scenario, Stage
 from scenarios.scripts import sql_text
 from services.calibration.capacity import Probe, catalog_capacity, lock_throughput, shopper
 from services.calibration.sizing import catalog_size, listing_latency
@@ -107,22 +109,37 @@ def _size_catalog(conninfo: str, plan: Plan, pool: int) -> int:
     return products
 
 
+def _measured_stages(scenario: Scenario) -> tuple[Stage, Stage]:
+    """The stage whose catalog load is sized first (the sale), and the rush whose checkout
+    failures the targets judge: the hot row is measured under that stage's catalog load."""
+    stages = scenario.traffic.stages
+    sale = next(st for st in stages if st.catalog_overload is not None)
+    rushes = [st for st in stages if st.checkout_overload is not None]
+    if scenario.targets is not None:
+        judged = scenario.traffic.stage_at(scenario.targets.failing_checkout[0])
+        rushes = [judged, *rushes] if judged.checkout_overload is not None else rushes
+    return sale, rushes[0]
+
+
 def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Calibration:
     """Measure on the server of `server` (a conninfo); its own database is left untouched."""
     scenario = plan.scenario
     config = scenario.config_values(scenario_active=True)
     pool = int(config["DB_MAX_CONNECTIONS"])
-    rush = next(st for st in scenario.traffic.stages if st.checkout_overload is not None)
+    sale, rush = _measured_stages(scenario)
+    traffic = scenario.traffic
     db = CalibrationDatabase(server)
     db.create()
     try:
         products = _size_catalog(db.conninfo, plan, pool)
         with storefront(db.conninfo, config) as urls:
             who = shopper(urls["product-catalog"], urls["checkout"])
-            catalog_qps = catalog_capacity(who, guess_qps=pool / plan.target_listing_s, probe=plan.probe)
-            _say(f"  catalog capacity: {catalog_qps:.2f} listings/s")
+            checkouts = cart_checkouts_per_s(sale, traffic.target_rpm(sale.from_minute))
+            catalog_qps = catalog_capacity(who, guess_qps=pool / plan.target_listing_s, probe=plan.probe,
+                                           checkouts_per_s=checkouts)
+            _say(f"  catalog capacity: {catalog_qps:.2f} listings/s beside {checkouts:.2f} checkouts/s")
             lock_per_s = lock_throughput(who, catalog_qps, rush.catalog_overload or 1.0, plan.probe,
-                                         rush.checkout_overload or 1.0)
+                                         rush.checkout_overload or 1.0, scenario.pool())
             _say(f"  hot-row lock throughput: {lock_per_s:.2f} checkouts/s")
     finally:
         db.drop()

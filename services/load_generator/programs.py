@@ -150,14 +150,13 @@ class DemoProgram:
         minute = (at - self.start) / self.minute_seconds
         upcoming = next((st for st in self.scenario.traffic.stages
                          if st.go_live_burst and st.from_minute > minute), None)
-        config = self.scenario.config_values(scenario_active=True)
         return Moment(
             stage=self.scenario.traffic.stage_at(minute),
             total_rpm=self.total_rpm(minute),
             labels=demo_labels(self.scenario.name, self.start, self.minute_seconds, now=at),
             go_live=self.start + upcoming.from_minute * self.minute_seconds if upcoming else None,
             go_live_stage=upcoming,
-            pool=(int(config.get("DB_MAX_CONNECTIONS", 0)), float(config.get("DB_CONNECTION_TIMEOUT", 0))),
+            pool=self.scenario.pool(),
             minute_seconds=self.minute_seconds,
         )
 

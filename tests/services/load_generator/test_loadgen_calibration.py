@@ -53,3 +53,16 @@ def test_calibration_sends_the_load_generators_requests(storefront: FakeStorefro
     assert offered_orders and measured_orders
     assert {json.dumps(o, sort_keys=True) for o in measured_orders} == \
         {json.dumps(o, sort_keys=True) for o in offered_orders}
+
+
+def test_calibration_orders_the_listed_goods_beside_its_listings(storefront: FakeStorefront) -> None:
+    """The sale's ordinary checkouts (each a low-stock scan) are measured with the listings:
+    products the listings showed, never a doorbuster's hot row, at the rate asked."""
+    who = shopper(storefront.url, storefront.url)
+    storefront.set(reset=True)
+    catalog_capacity(who, guess_qps=20.0, probe=SHORT, checkouts_per_s=5.0)
+    orders = [r.body for r in storefront.requests("POST", "/checkout")]
+    ordered = {line["product_id"] for o in orders for line in o["items"]}
+    assert ordered and ordered <= {p["id"] for p in who.goods}
+    assert not ordered & {d["id"] for d in who.deals}
+    assert len(orders) == int(SHORT.catalog_seconds * 5.0)
