@@ -17,7 +17,8 @@ def minute_line(scenario: Scenario, record: dict[str, Any], server: dict[str, An
         f" | Requests: {record['requests']} | Errors: {record['errors']} ({record['error_rate']:.1%})\n"
         f"  p95: {_ms(record['p95_ms'])} | catalog p95: {_ms(record['catalog_p95_ms'])}"
         f" | checkouts: {record['checkout_attempts']} failed {record['checkout_failures']}"
-        f" ({checkout_rate:.0%}) | spans: pool exhausted {server['pool_exhausted_spans']},"
+        f" ({checkout_rate:.0%}) | listings: {record.get('catalog_listings', 0)} failed"
+        f" {record.get('catalog_failures', 0)} | spans: pool exhausted {server['pool_exhausted_spans']},"
         f" full scans {server['full_scan_spans']}, slow {server['slow_query_spans']}"
     )
 

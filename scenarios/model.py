@@ -125,6 +125,9 @@ class Targets:
     degraded_max: float = 0.10
     # Share of all requests (every service) failing over failing_checkout, as (low, high).
     failing_requests: tuple[float, float] = (0.0, 1.0)
+    # The seed's order: from `degraded` on, the first minute in which more than degraded_max of
+    # the checkouts fail comes before the first such minute of the catalog's listings.
+    checkouts_fail_first: bool = False
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,22 @@ def _failing_requests(t: Targets, minutes: list[dict[str, Any]]) -> TargetCheck:
         f"{failed}/{requests}" + (f" = {rate:.1%}" if rate is not None else ""))
 
 
+def _first_failing(t: Targets, minutes: list[dict[str, Any]], failed: str, total: str) -> int | None:
+    return next((m["minute"] for m in sorted(minutes, key=lambda m: m["minute"])
+                 if m["minute"] >= t.degraded[0]
+                 and (failure_rate(m.get(failed, 0), m.get(total, 0)) or 0.0) > t.degraded_max), None)
+
+
+def _checkouts_first(t: Targets, minutes: list[dict[str, Any]]) -> TargetCheck:
+    name = f"checkouts fail (> {t.degraded_max:.0%} in a minute) before the catalog's listings do"
+    if not any("catalog_listings" in m for m in minutes):
+        return TargetCheck(name, False, "the report counts no catalog listings")
+    checkout = _first_failing(t, minutes, "checkout_failures", "checkout_attempts")
+    catalog = _first_failing(t, minutes, "catalog_failures", "catalog_listings")
+    met = checkout is not None and (catalog is None or checkout < catalog)
+    return TargetCheck(name, met, f"checkouts from minute {checkout}, listings from minute {catalog}")
+
+
 def _alert(scenario: Scenario, alert: dict[str, Any]) -> TargetCheck:
     event = scenario.alert_event()
     first = alert.get("first_minute")
@@ -113,8 +129,9 @@ def check_targets(scenario: Scenario, report: dict[str, Any]) -> list[TargetChec
     minutes = report["minutes"]
     return [_rpm(t, minutes), _error_free(t, minutes),
             _slow_catalog(t, scenario.alert.catalog_p95_ms_gt, minutes), _degraded(t, minutes),
-            *_checkouts(t, minutes), _failing_requests(t, minutes), _alert(scenario, report["alert"]),
-            _aftermath(report)]
+            *_checkouts(t, minutes), _failing_requests(t, minutes),
+            *([_checkouts_first(t, minutes)] if t.checkouts_fail_first else []),
+            _alert(scenario, report["alert"]), _aftermath(report)]
 
 
 def summary(checks: list[TargetCheck]) -> dict[str, Any]:

@@ -41,6 +41,8 @@ class Counts:
     rejections: int = 0
     checkout_attempts: int = 0
     checkout_failures: int = 0
+    catalog_listings: int = 0
+    catalog_failures: int = 0
 
     def count(self, kind: Kind, status: int | None) -> None:
         outcome = Outcome.of(status)
@@ -50,6 +52,9 @@ class Counts:
         if kind is Kind.CHECKOUT:
             self.checkout_attempts += 1
             self.checkout_failures += status is None or not 200 <= status < 300
+        if kind is Kind.CATALOG_LISTING:
+            self.catalog_listings += 1
+            self.catalog_failures += status is None or not 200 <= status < 300
 
 
 @dataclass
@@ -117,6 +122,8 @@ class RunStats(Counts):
             "catalog_p95_ms": _round(percentile(m.catalog_latencies_ms, 95)),
             "checkout_attempts": m.checkout_attempts,
             "checkout_failures": m.checkout_failures,
+            "catalog_listings": m.catalog_listings,
+            "catalog_failures": m.catalog_failures,
         }
 
     def alert(self, rule: AlertRule, completed_through: int) -> AlertResult:

@@ -71,7 +71,8 @@ def _minute(m: int) -> dict:
             "achieved_rpm": BLACKFRIDAY.traffic.target_rpm(m), "requests": 60,
             "errors": 20 if rush else 4 if m >= 16 else 0,
             "error_rate": 0.0, "p95_ms": 300.0, "catalog_p95_ms": 6000.0 if m >= 15 else 250.0,
-            "checkout_attempts": 10 if rush else 3, "checkout_failures": 4 if rush else 0}
+            "checkout_attempts": 10 if rush else 3, "checkout_failures": 4 if rush else 0,
+            "catalog_listings": 40, "catalog_failures": 12 if m >= 25 else 2 if m >= 16 else 0}
 
 
 @pytest.fixture
@@ -135,4 +136,19 @@ def catalog_failing_in_the_sale(on_target_report):
 def too_few_requests_failing(on_target_report):
     for m in on_target_report["minutes"][25:]:
         m["errors"] = 5
+    return on_target_report
+
+
+@pytest.fixture
+def catalog_failing_with_the_checkouts(on_target_report):
+    """The rush breaks both at once: no order can be told at minute resolution."""
+    for m in on_target_report["minutes"][20:]:
+        m["catalog_failures"] = 12
+    return on_target_report
+
+
+@pytest.fixture
+def report_without_catalog_counts(on_target_report):
+    for m in on_target_report["minutes"]:
+        del m["catalog_listings"], m["catalog_failures"]
     return on_target_report

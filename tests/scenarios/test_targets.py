@@ -13,7 +13,7 @@ from scenarios.targets import check_targets, summary
 
 def test_a_report_on_target_meets_every_check(on_target_report):
     checks = check_targets(BLACKFRIDAY, on_target_report)
-    assert len(checks) == 9 and all(c.met for c in checks), [c for c in checks if not c.met]
+    assert len(checks) == 10 and all(c.met for c in checks), [c for c in checks if not c.met]
     assert summary(checks)["met"] is True
 
 
@@ -27,6 +27,8 @@ def test_a_report_on_target_meets_every_check(on_target_report):
     ("invalid_index_left", "restored", "idx_products_category_ccnew"),
     ("catalog_failing_in_the_sale", "at most 10% of all requests failing", "20.0% (minute 17)"),
     ("too_few_requests_failing", "25%-45% of all requests failing", "25/300 = 8.3%"),
+    ("catalog_failing_with_the_checkouts", "checkouts fail", "checkouts from minute 20, listings from minute 20"),
+    ("report_without_catalog_counts", "checkouts fail", "counts no catalog listings"),
 ])
 def test_each_missed_mark_is_named_with_what_was_seen(request, fixture, missed, seen):
     checks = check_targets(BLACKFRIDAY, request.getfixturevalue(fixture))
