@@ -84,6 +84,21 @@ def test_checkout_rush_places_doorbuster_orders_on_the_hottest_row(
     assert status["checkout_failures"] == 0 and status["checkout_attempts"] >= len(orders) - 5
 
 
+def test_hunters_whose_order_failed_still_browse_the_sale(
+    storefront: FakeStorefront, start_loadgen: LoadGenFactory,
+) -> None:
+    """The catalog's load does not fall with the checkout's failures."""
+    storefront.set(checkout_status=503)
+    calibration = {"products": 100000, "catalog_capacity_qps": 4.0, "lock_throughput_per_s": 3.0}
+    gen = start_loadgen(calibration_json=json.dumps(calibration))
+    run_demo(gen, at_minute=21, duration=30, seconds=3.5)
+    hunters = [s for s in gen.finished_spans() if s.name == "user_journey.full_checkout"
+               and "journey.completed" in (s.attributes or {})]  # ended, not cut off by the run's end
+    assert hunters and not any((s.attributes or {})["journey.completed"] for s in hunters)
+    browsed = {r.headers.get("traceparent", "").split("-")[1] for r in storefront.listings()}
+    assert {format(s.context.trace_id, "032x") for s in hunters} <= browsed
+
+
 def test_rotating_doorbusters_is_a_setting(storefront: FakeStorefront,
                                            start_loadgen: LoadGenFactory) -> None:
     calibration = {"products": 100000, "catalog_capacity_qps": 4.0, "lock_throughput_per_s": 3.0}
