@@ -40,7 +40,7 @@ BLACKFRIDAY = Scenario(
         rpm_points=((0, 30.0), (10, 120.0), (30, 120.0)),
         stages=(
             Stage(0, "quiet", QUIET_MIX),
-            Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.05),
+            Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.05, opening_burst=1.5),
             Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.15, checkout_overload=1.6,
                   go_live_burst=1.0),
             Stage(25, "peak_crowd", SALE_MIX, catalog_overload=1.8, checkout_overload=1.6),

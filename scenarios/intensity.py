@@ -37,6 +37,13 @@ def intensity(stage: Stage, rpm: float, calibration: Calibration | None) -> Inte
     return Intensity(catalog_pages=pages, doorbuster_checkouts=orders)
 
 
+def opening_listings(stage: Stage, calibration: Calibration | None) -> float:
+    """Listings that arrive together as `stage` opens (its opening burst), all replicas together."""
+    if stage.opening_burst is None or calibration is None:
+        return 0.0
+    return stage.opening_burst * calibration.catalog_capacity_qps
+
+
 def cart_checkouts_per_s(stage: Stage, rpm: float) -> float:
     """Orders per second a stage's shoppers place from their carts at `rpm` journeys per
     minute. Each runs the checkout's low-stock check, a full scan while the indexes are gone,

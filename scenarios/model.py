@@ -50,6 +50,10 @@ class Stage:
     # requests its timeout lets wait). It puts the pool in the exhausted regime at once,
     # in real seconds, however long a demo minute lasts.
     go_live_burst: float | None = None
+    # Listings that arrive together as this stage opens, in seconds of the catalog's measured
+    # capacity: shoppers who waited for the sale's announcement open its deals at once. The
+    # catalog's queue then starts that deep, in real seconds, however long a demo minute lasts.
+    opening_burst: float | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scenarios.calibration import Calibration
-from scenarios.intensity import go_live_burst, intensity
+from scenarios.intensity import go_live_burst, intensity, opening_listings
 from scenarios.model import JOURNEYS
 from services.load_generator.programs import Arrival, Moment
 
@@ -69,6 +69,7 @@ class JourneyChooser:
     doorbuster_orders: int = 0
     replicas: int = 1
     waiters: dict[float, int] = field(default_factory=dict)
+    opened: set[int] = field(default_factory=set)  # stages whose opening burst was decided
 
     def _waits(self, kind: str, arrival: Arrival, moment: Moment) -> float | None:
         """Cart-building shoppers who arrive in the last stretch before a go-live wait for it.
@@ -86,10 +87,22 @@ class JourneyChooser:
         self.waiters[moment.go_live] = self.waiters.get(moment.go_live, 0) + 1
         return moment.go_live
 
+    def _opening(self, arrival: Arrival, moment: Moment) -> int:
+        """Extra pages for the first shopper of a stage with an opening burst, this replica's
+        share; none for a generator that joins (or restarts) after the stage opened."""
+        stage = moment.stage
+        if stage.opening_burst is None or stage.from_minute in self.opened:
+            return 0
+        self.opened.add(stage.from_minute)
+        interval = 60.0 * self.replicas / moment.total_rpm if moment.total_rpm > 0 else 0.0
+        if arrival.at - moment.stage_opened > interval:
+            return 0
+        return round(opening_listings(stage, self.calibration) / self.replicas)
+
     def choose(self, arrival: Arrival, moment: Moment) -> JourneySpec:
         kind = self.chooser.pick(moment.stage.mix.shares())
         steps = intensity(moment.stage, moment.total_rpm, self.calibration)
-        pages = max(1, self.pages.take(steps.catalog_pages))
+        pages = max(1, self.pages.take(steps.catalog_pages)) + self._opening(arrival, moment)
         listing = tuple(range(self.listings, self.listings + pages))
         self.listings += pages
         doorbusters: tuple[int, ...] | None = None

@@ -36,6 +36,8 @@ class Moment:
     # The scenario's checkout pool: max connections and its timeout, in seconds.
     pool: tuple[int, float] = (0, 0.0)
     minute_seconds: float = 60.0
+    # When the current stage opened (epoch seconds; 0 for the baseline).
+    stage_opened: float = 0.0
 
 
 class Program(Protocol):
@@ -150,14 +152,16 @@ class DemoProgram:
         minute = (at - self.start) / self.minute_seconds
         upcoming = next((st for st in self.scenario.traffic.stages
                          if st.go_live_burst and st.from_minute > minute), None)
+        stage = self.scenario.traffic.stage_at(minute)
         return Moment(
-            stage=self.scenario.traffic.stage_at(minute),
+            stage=stage,
             total_rpm=self.total_rpm(minute),
             labels=demo_labels(self.scenario.name, self.start, self.minute_seconds, now=at),
             go_live=self.start + upcoming.from_minute * self.minute_seconds if upcoming else None,
             go_live_stage=upcoming,
             pool=self.scenario.pool(),
             minute_seconds=self.minute_seconds,
+            stage_opened=self.start + stage.from_minute * self.minute_seconds,
         )
 
 

@@ -125,6 +125,22 @@ def test_chooser_places_doorbuster_orders_only_in_the_rush() -> None:
     assert quiet.doorbuster_slots is None and len(quiet.listing_slots) == 1
 
 
+def test_the_sale_opens_with_its_burst_once_and_only_when_seen_opening() -> None:
+    cal = Calibration(products=100_000, catalog_capacity_qps=8.0, lock_throughput_per_s=1.5)
+    p = program(10)
+    opened = START + 150  # minute 15 at 10 s per minute
+    sale = BLACKFRIDAY.traffic.stage_at(15)
+    steady = intensity(sale, 120, cal).catalog_pages
+    chooser = JourneyChooser(cal)
+    first, second = (chooser.choose(Arrival(i, opened + 0.25 + i / 2, 15), p.moment(opened + 0.25 + i / 2))
+                     for i in range(2))
+    burst = round((sale.opening_burst or 0) * 8.0)
+    assert burst >= 10 and len(first.listing_slots) >= burst + int(steady)
+    assert len(second.listing_slots) <= int(steady) + 1
+    late = JourneyChooser(cal).choose(Arrival(0, opened + 30, 18), p.moment(opened + 30))
+    assert len(late.listing_slots) <= int(steady) + 1  # joined after the sale opened: no burst
+
+
 def test_chooser_without_calibration_keeps_quiet_journeys() -> None:
     chooser = JourneyChooser(None)
     p = program(10)
