@@ -21,7 +21,8 @@ def _followed(path: Path) -> Path:
     minutes = [{"minute": m, "target_rpm": BLACKFRIDAY.traffic.target_rpm(m),
                 "achieved_rpm": BLACKFRIDAY.traffic.target_rpm(m), "requests": 60,
                 "errors": 20 if m >= 20 else 4 if m >= 16 else 0, "catalog_p95_ms": 6000.0 if m >= 15 else 250.0,
-                "checkout_attempts": 10, "checkout_failures": 4 if m >= 20 else 0} for m in range(30)]
+                "checkout_attempts": 10, "checkout_failures": 4 if m >= 20 else 0,
+                "catalog_listings": 40, "catalog_failures": 16 if m >= 25 else 0} for m in range(30)]
     path.write_text(json.dumps({"scenario": "blackfriday", "minutes": minutes,
                                 "alert": {"fired": True, "first_minute": 22},
                                 "restore": {"indexes_restored": None, "invalid_indexes": [], "pending": "judge"}}))
