@@ -154,7 +154,7 @@ def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Ca
                                            checkouts_per_s=checkouts)
             _say(f"  catalog capacity: {catalog_qps:.2f} listings/s beside {checkouts:.2f} checkouts/s")
             lock_per_s = lock_throughput(who, catalog_qps, rush.catalog_overload or 1.0, plan.probe,
-                                         rush.checkout_overload or 1.0, scenario.pool())
+                                         rush.checkout_overload or 1.0)
             _say(f"  hot-row lock throughput: {lock_per_s:.2f} checkouts/s")
     finally:
         db.drop()
