@@ -59,14 +59,14 @@ def test_confined_processes_get_no_more_than_the_quota(half_cpu: CpuLimit) -> No
         parent.wait(10)
 
 
-def test_the_rehearsal_database_is_niced_when_no_quota_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DEMO_DB_CPU_QUOTA", "0")
+def test_the_rehearsal_database_is_niced_unless_the_quota_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEMO_DB_CPU_QUOTA", raising=False)
     limit = database_cpu(Path(tempfile.mkdtemp()) / "pgdata")
-    assert limit.procs is None and "DEMO_DB_CPU_QUOTA=0" in limit.describe() and "niced" in limit.describe()
+    assert limit.procs is None and "DEMO_DB_CPU_QUOTA=1" in limit.describe()
 
 
 def test_the_rehearsal_database_runs_under_the_pods_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DEMO_DB_CPU_QUOTA", raising=False)  # the default
+    monkeypatch.setenv("DEMO_DB_CPU_QUOTA", "1")
     pgdata = Path(tempfile.mkdtemp(prefix="bfdemo-cpulimit-")) / "pgdata"
     limit = database_cpu(pgdata)
     if limit.procs is None:
