@@ -1,12 +1,12 @@
 """The Black Friday scenario, as the seed describes it: a quiet ramp, the doorbuster sale
 at minute 15 meeting a catalog without its indexes, the checkout rush at minute 20 meeting a
-pool cut to 20 connections with a 5-second timeout, and the sale's crowd at its peak from 25.
+pool cut to 20 connections with a 5-second timeout.
 
-The rush holds the catalog just past capacity, so its pool stays full and the hot row's lock
-holders meet the same CPU competition as at the peak (a catalog at capacity left them twice
-the throughput, and no checkout failed in minutes 20-24); its queue reaches the pool
-timeout slowly, while the checkouts fail at once; the crowd at 25 makes the catalog fail too.
-So the story runs in the seed's order, checkouts first."""
+A rush that held the catalog just past capacity (1.15x) and a crowd at 25 (1.8x) told the
+seed's order, checkouts first, in a run whose database was as fast as its calibration; but
+at 1.15x the hot row's throughput depends on how far past capacity the catalog really is,
+and on this VM the rehearsal's checkouts then failed not at all in three clean-clone runs.
+So the rush brings the peak's catalog load at once, as the hot row was calibrated under."""
 
 from __future__ import annotations
 
@@ -41,9 +41,8 @@ BLACKFRIDAY = Scenario(
         stages=(
             Stage(0, "quiet", QUIET_MIX),
             Stage(15, "doorbuster_sale", SALE_MIX, catalog_overload=1.05, opening_burst=1.5),
-            Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.15, checkout_overload=1.6,
+            Stage(20, "checkout_rush", SALE_MIX, catalog_overload=1.8, checkout_overload=1.6,
                   go_live_burst=1.0),
-            Stage(25, "peak_crowd", SALE_MIX, catalog_overload=1.8, checkout_overload=1.6),
         ),
     ),
     config=(

@@ -51,8 +51,7 @@ def test_the_sale_slows_the_catalog_without_failing_it_and_the_rush_breaks_it(re
     is slower than before, and failing little; the rush is past capacity at any length."""
     before = max(m["catalog_p95_ms"] or 0 for m in _minutes(report, 0, 15))
     sale = _minutes(report, 16, 20)
-    rush = [m["catalog_p95_ms"] or 0 for m in _minutes(report, 21, 25)]
-    crowd = [m["catalog_p95_ms"] or 0 for m in _minutes(report, 26, 30)]
+    rush = [m["catalog_p95_ms"] or 0 for m in _minutes(report, 21, 30)]
     assert before < 1000 and min(m["catalog_p95_ms"] or 0 for m in sale) > 2 * before, (before, sale)
     # A 6-second minute holds about 80 requests: one minute's share swings by several points,
     # so the sale is judged whole here (each minute is make demo's verdict at 10 s).
@@ -60,9 +59,7 @@ def test_the_sale_slows_the_catalog_without_failing_it_and_the_rush_breaks_it(re
     rush_minutes = _minutes(report, 21, 30)
     rush_share = sum(m["errors"] for m in rush_minutes) / sum(m["requests"] for m in rush_minutes)
     assert sale_share <= 0.10 and sale_share < rush_share / 2, (sale_share, rush_share)
-    # The rush holds the catalog just past capacity (slow, as in the sale); the crowd from 25
-    # is past it at any minute length.
-    assert min(rush) > 2 * before and min(crowd) > 2000, (before, rush, crowd)
+    assert min(rush) > 2000, rush
 
 
 @pytest.mark.slow
