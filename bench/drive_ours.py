@@ -104,11 +104,14 @@ async def drive(target: str, program: StepProgram) -> dict[str, Any]:
     stats = LagStats(program.window_seconds)
     async with http_client(settings) as client:
         storefront = Storefront(client, telemetry.tracer("bench"), stats, program, clock)
-        await Run(program, stats, PingChooser(), PingRunner(storefront, target), clock).start()
+        run = Run(program, stats, PingChooser(), PingRunner(storefront, target), clock)
+        await run.start()
     telemetry.shutdown()
     lags = stats.lags_ms
     latencies = [lat for m in stats.minutes.values() for lat in m.latencies_ms]
-    return {"journeys": stats.journeys, "requests": stats.requests, "errors": stats.errors,
+    # A driver that joins after the plan's start skips the arrivals already due, as the service does.
+    return {"joined_late_s": round(max(0.0, run.joined_at - program.start), 3),
+            "journeys": stats.journeys, "requests": stats.requests, "errors": stats.errors,
             "lag_p50_ms": percentile(lags, 50), "lag_p99_ms": percentile(lags, 99), "lag_max_ms": max(lags, default=0),
             "latency_p50_ms": percentile(latencies, 50), "latency_p99_ms": percentile(latencies, 99)}
 

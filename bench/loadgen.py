@@ -20,6 +20,7 @@ from bench.context import BenchContext
 from bench.procs import LOCUST, cpu_seconds, process, sleep_until, take_arrivals, target_server
 
 LATENCY_S = 2.5
+LEAD_S = 6.0   # from launch to the plan's start: a loaded 2-core machine takes seconds to start Python
 UNTRACED = {"OTEL_SDK_DISABLED": "true"}
 
 
@@ -70,7 +71,11 @@ def ours(url: str, plan: Plan, start: float, *, env: dict[str, str] | None = Non
             proc.wait(timeout=plan.seconds + 120)
         if proc.returncode != 0:
             raise RuntimeError(f"bench.drive_ours exited with {proc.returncode}")
-        return {**json.loads(out.read_text()), "cpu_s": cpu}
+        summary = json.loads(out.read_text())
+    if summary["joined_late_s"] > 0:
+        raise RuntimeError(f"bench.drive_ours started {summary['joined_late_s']} s after the plan's start and skipped "
+                           "the arrivals already due: give it a longer lead (the machine is slow to start Python)")
+    return {**summary, "cpu_s": cpu}
 
 
 def locust(url: str, plan: Plan, pacing: float, *, user: str = "fast",
@@ -101,7 +106,7 @@ def accuracy(ctx: BenchContext) -> dict[str, Any]:
     plan = Plan(window, ((2 * window, 2.0), (2 * window, 10.0)))
     result: dict[str, Any] = {"latency_s": LATENCY_S, "window_s": window, "plan": plan.json()}
     with target_server(LATENCY_S, log=ctx.workdir / "target.log") as url:
-        start = time.time() + 3
+        start = time.time() + LEAD_S
         summary = ours(url, plan, start)
         windows = per_window(take_arrivals(url), start, plan)
         result["ours"] = {"windows": windows, "worst_error": worst_error(windows), **summary}
@@ -128,7 +133,7 @@ def cost(ctx: BenchContext) -> dict[str, Any]:
     result: dict[str, Any] = {"rate_per_s": rate, "window_s": steady}
     with target_server(0.0, core=1, log=ctx.workdir / "target.log") as url:
         for label, env in (("ours", UNTRACED), ("ours_traced", {})):
-            start = time.time() + 3
+            start = time.time() + LEAD_S
             window = (start + 3, start + 3 + steady)
             summary = ours(url, plan, start, env=env, core=0, cpu_window=window)
             result[label] = {**_per_1k(summary["cpu_s"], take_arrivals(url), window),
@@ -154,7 +159,7 @@ def max_rate(ctx: BenchContext, url: str) -> dict[str, Any]:
 
     def holds(rate: float) -> bool:
         plan = Plan(seconds, ((seconds, rate),))
-        start = time.time() + 3
+        start = time.time() + LEAD_S
         summary = ours(url, plan, start, env=UNTRACED, core=0)
         served = len(take_arrivals(url))
         ok = served >= 0.99 * rate * seconds and (summary["lag_p99_ms"] or 0) < 50
