@@ -41,5 +41,6 @@ def verdict(result: dict[str, Any]) -> int:
     checks = result["targets"]["checks"]
     print("Targets:")
     for check in checks:
-        print(f"  [{'met' if check['met'] else 'MISSED'}] {check['name']}: {check['observed']}")
+        mark = "met" if check["met"] else "MISSED" if check.get("judged", True) else "not judged"
+        print(f"  [{mark}] {check['name']}: {check['observed']}")
     return 0 if result["targets"]["met"] else 3

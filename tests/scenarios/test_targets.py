@@ -40,3 +40,26 @@ def test_each_missed_mark_is_named_with_what_was_seen(request, fixture, missed, 
 
 def test_a_scenario_without_targets_has_nothing_to_check(on_target_report):
     assert check_targets(dataclasses.replace(BLACKFRIDAY, targets=None), on_target_report) == []
+
+
+def test_a_stretch_is_judged_on_the_minutes_it_ran(on_target_report):
+    """`--from-minute 16`: the ramp's minutes are not in the report, and the partial minute 15
+    before the stretch's start is left out even though it failed."""
+    on_target_report["from_minute"] = 16
+    on_target_report["minutes"] = [m for m in on_target_report["minutes"] if m["minute"] >= 15]
+    on_target_report["minutes"][0]["errors"] = 60
+    checks = check_targets(BLACKFRIDAY, on_target_report)
+    [ramp] = [c for c in checks if c.name.startswith("no failed request")]
+    assert not ramp.judged and not ramp.met and ramp.name.endswith("0-14")
+    names = [c.name for c in checks if c.judged]
+    assert "catalog p95 >= 2000 ms in minutes 16-29" in names
+    assert "at most 10% of all requests failing in each of minutes 16-19" in names
+    assert summary(checks)["met"] is True
+
+
+def test_a_stretch_still_misses_a_mark_it_covers(on_target_report):
+    on_target_report["from_minute"] = 16
+    on_target_report["minutes"][17]["catalog_p95_ms"] = 900.0
+    checks = check_targets(BLACKFRIDAY, on_target_report)
+    assert [c.name.split(" in")[0] for c in checks if c.judged and not c.met] == ["catalog p95 >= 2000 ms"]
+    assert summary(checks)["met"] is False
