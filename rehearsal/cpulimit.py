@@ -53,13 +53,22 @@ class CpuLimit:
                 f"{PERIOD_US} us (cgroup {version} {self.procs.parent})")
 
     def confine(self, pid: int) -> None:
-        """Move `pid` and all its descendants into the cgroup; what they fork later stays in it."""
+        """Move `pid` and all its descendants into the cgroup; what they fork later stays in it.
+        The group is made again if a release removed it (a database restarted after a stop)."""
         if self.procs is None:
             return
+        if not self.procs.parent.exists():
+            _group(self.procs.parent, self.quota_us)
         root = psutil.Process(pid)
         for proc in (root, *root.children(recursive=True)):
             with contextlib.suppress(ProcessLookupError):
                 self.procs.write_text(str(proc.pid))
+
+    def release(self) -> None:
+        """Remove the cgroup once its processes have ended; the kernel refuses while any remain."""
+        if self.procs is not None:
+            with contextlib.suppress(OSError):
+                self.procs.parent.rmdir()
 
 
 def database_cpu(pgdata: Path) -> CpuLimit:
@@ -82,15 +91,18 @@ def cpu_limit(name: str, limit: str) -> CpuLimit:
     """A cgroup named `name` holding `limit` CPUs (v1, else v2), or none where neither is writable."""
     quota = round(cpus(limit) * PERIOD_US)
     if _writable(V1 / "cpu.cfs_quota_us"):
-        group = V1 / name
-        group.mkdir(exist_ok=True)
-        (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
-        (group / "cpu.cfs_quota_us").write_text(str(quota))
-        return CpuLimit(limit, group / "cgroup.procs")
+        return CpuLimit(limit, _group(V1 / name, quota) / "cgroup.procs")
     if _writable(V2 / "cgroup.subtree_control") and "cpu" in (V2 / "cgroup.controllers").read_text().split():
         (V2 / "cgroup.subtree_control").write_text("+cpu")
-        group = V2 / name
-        group.mkdir(exist_ok=True)
-        (group / "cpu.max").write_text(f"{quota} {PERIOD_US}")
-        return CpuLimit(limit, group / "cgroup.procs")
+        return CpuLimit(limit, _group(V2 / name, quota) / "cgroup.procs")
     return CpuLimit(limit, None)
+
+
+def _group(group: Path, quota_us: int) -> Path:
+    group.mkdir(exist_ok=True)
+    if group.is_relative_to(V1):
+        (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
+        (group / "cpu.cfs_quota_us").write_text(str(quota_us))
+    else:
+        (group / "cpu.max").write_text(f"{quota_us} {PERIOD_US}")
+    return group

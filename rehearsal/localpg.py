@@ -137,6 +137,8 @@ class LocalPostgres:
     def stop(self, mode: str = "fast") -> None:
         if self.is_running():
             pgbin.pg_ctl(["-w", "-m", mode, "stop"], pgdata=self.pgdata, user=self.user, timeout=90)  # type: ignore[attr-defined]
+        if self.cpu is not None:
+            self.cpu.release()
 
     def is_running(self) -> bool:
         """Read postmaster.pid ourselves: `pg_ctl status` run as the server user cannot tell

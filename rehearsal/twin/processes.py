@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from rehearsal.cpulimit import cpu_limit
+from rehearsal.cpulimit import CpuLimit, cpu_limit
 from rehearsal.localpg import free_port
 from rehearsal.processes import stop_group, wait_for
 from rehearsal.stack import die_with_parent
@@ -40,6 +40,7 @@ class Pods:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     local_ports: dict[str, int] = field(default_factory=dict)
     limits: dict[str, str] = field(default_factory=dict)
+    groups: list[CpuLimit] = field(default_factory=list)
 
     def start(self, pod: Pod, env: dict[str, str]) -> subprocess.Popen[bytes]:
         prefix, runtime = image_python(pod.command[0])
@@ -56,6 +57,7 @@ class Pods:
             limit = cpu_limit(f"bfdemo-twin-{pod.name}", pod.cpu_limit)
             limit.confine(proc.pid)
             self.limits[pod.name] = limit.describe()
+            self.groups.append(limit)
         self.procs[pod.name] = proc
         return proc
 
@@ -95,3 +97,5 @@ class Pods:
     def stop_all(self) -> None:
         for name in list(self.procs):
             stop_group(self.procs.pop(name))
+        for limit in self.groups:
+            limit.release()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -30,11 +31,12 @@ def test_without_a_cgroup_the_record_says_why() -> None:
 
 
 @pytest.fixture
-def half_cpu() -> CpuLimit:
+def half_cpu() -> Iterator[CpuLimit]:
     limit = cpu_limit("bfdemo-test-half", "500m")
     if limit.procs is None:
         pytest.skip(limit.describe())
-    return limit
+    yield limit
+    limit.release()
 
 
 def test_confined_processes_get_no_more_than_the_quota(half_cpu: CpuLimit) -> None:
@@ -77,5 +79,14 @@ def test_the_rehearsal_database_runs_under_the_pods_limit(monkeypatch: pytest.Mo
         server = psutil.Process(pg.postmaster_pid())  # type: ignore[arg-type]
         assert {str(p.pid) for p in (server, *server.children())} <= members
         assert "limited to 1 CPU" in limit.describe() and str(PERIOD_US) in limit.describe()
+    finally:
+        pg.stop("immediate")
+    assert not limit.procs.parent.exists()  # a stopped database leaves no cgroup behind
+    pg.up()  # and a restarted one is limited again
+    try:
+        assert str(pg.postmaster_pid()) in limit.procs.read_text().split()
+        v1 = limit.procs.parent / "cpu.cfs_quota_us"
+        quota = v1.read_text() if v1.exists() else (limit.procs.parent / "cpu.max").read_text().split()[0]
+        assert quota.strip() == str(limit.quota_us)
     finally:
         pg.stop("immediate")
