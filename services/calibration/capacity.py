@@ -1,8 +1,7 @@
 """The capacities a scenario is sized from, measured at the services with the requests the load
-generator sends (its listing pages, its doorbuster orders, its settings), each saturated: the
-catalog with its whole pool busy, the hot rows under an offered load that exceeds them (a
-throughput equal to the offered rate proves nothing, so the rate is raised until the answers
-fall behind)."""
+generator sends (its listing pages, its doorbuster orders, its settings), each under an offered
+load that exceeds it: a throughput equal to the offered rate proves nothing, so the rate is
+raised until the answers fall behind."""
 
 from __future__ import annotations
 
@@ -13,12 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.calibration.driver import Request, completed_per_s, run_closed_loop, run_open_loop
+from services.calibration.driver import Request, completed_per_s, run_open_loop
 from services.load_generator.config import Settings
 from services.load_generator.requests import listing_params, order_body
 
 # A throughput below this share of the offered rate shows the offered load exceeded capacity.
 SATURATED = 0.85
+# The last catalog round's offer over the capacity first found: past it, as the scenario's
+# stages are, so the pool stays full, without the services working many times harder.
+REFINE = 1.25
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,7 @@ class Probe:
     """How long the measuring rounds run. The first seconds of each are not counted: the pool
     fills and the queue builds then."""
 
-    # Completions are counted over 30 s: 20 scans sharing the CPU finish in waves, and a short
-    # window's count depends on where its edges cut them.
-    catalog_seconds: float = 36.0
+    catalog_seconds: float = 16.0
     catalog_settle_seconds: float = 6.0
     rush_seconds: float = 30.0
     orders_from_seconds: float = 6.0   # the catalog is overloaded first, then the orders come
@@ -91,24 +91,32 @@ def shopper(catalog_url: str, checkout_url: str, settings: Settings | None = Non
     return Shopper(catalog_url, checkout_url, settings, categories, deals, goods)
 
 
-def catalog_capacity(who: Shopper, sessions: int, probe: Probe = Probe(), checkouts_per_s: float = 0.0) -> float:
-    """Catalog listings per second the storefront completes with `sessions` listings always in
-    flight (the catalog's pool: every connection busy, none waiting), while `checkouts_per_s`
-    ordinary orders run beside them as in the sale: each order's low-stock check scans the
-    table too (measured: the sale failed 10-14 % of its listings at real-time minutes when
-    offered 1.05 times a capacity measured on listings alone).
+def catalog_capacity(who: Shopper, guess_qps: float, probe: Probe = Probe(), checkouts_per_s: float = 0.0) -> float:
+    """Catalog listings per second the storefront completes, offered more than it can take,
+    while `checkouts_per_s` ordinary orders run beside them as in the sale: each order's
+    low-stock check scans the table too (measured: the sale failed 10-14 % of its listings at
+    real-time minutes when offered 1.05 times a capacity measured on listings alone).
 
-    The sale offers just past this. An open-loop offer past it measures less, and less
-    steadily: the excess waits out its pool timeout in the services, whose processes share
-    the machine with the database (on 2 cores, three rounds each at 12.5 listings/s offered:
-    9.6 and 8.9 listings/s counted over 10 s and 30 s, spread 11 % and 6 %; closed-loop
-    10.6, spread 4 %)."""
+    Found by doubling the offer until the answers fall behind, then measured again at
+    REFINE times that: the services' own processes share the machine with the database, and
+    a several-fold overload busies them enough to take from it (on 2 cores: 9.1 listings/s
+    at 26.7 offered, 9.8 at 14)."""
     if checkouts_per_s > 0 and not who.goods:
         raise RuntimeError("the catalog's listings show no product to order: seed it before calibrating")
+    offered, completed = 2.0 * guess_qps, 0.0
+    for _ in range(probe.rounds):
+        completed = _catalog_round(who, offered, checkouts_per_s, probe)
+        if completed < SATURATED * offered:
+            break
+        offered *= 2
+    return _catalog_round(who, REFINE * completed, checkouts_per_s, probe) if completed > 0 else 0.0
+
+
+def _catalog_round(who: Shopper, offered: float, checkouts_per_s: float, probe: Probe) -> float:
     seconds = probe.catalog_seconds
-    beside = [who.checkout(i, i / checkouts_per_s) for i in range(int(seconds * checkouts_per_s))]
-    outcomes = run_closed_loop(lambda seq, due: who.listing(seq, due), sessions, seconds, beside)
-    return completed_per_s(outcomes, "catalog", probe.catalog_settle_seconds, seconds)
+    requests = [who.listing(i, i / offered) for i in range(int(seconds * offered))]
+    requests += [who.checkout(i, i / checkouts_per_s) for i in range(int(seconds * checkouts_per_s))]
+    return completed_per_s(run_open_loop(requests), "catalog", probe.catalog_settle_seconds, seconds)
 
 
 def lock_throughput(who: Shopper, catalog_qps: float, catalog_overload: float, probe: Probe = Probe(),

@@ -1,15 +1,13 @@
 """The open-loop driver: requests launched on a fixed schedule whatever the answers take, with
 latency measured from each request's intended start, so a slow answer can neither delay the
-next request nor hide its own cost. Calibration and the benchmarks both send through it.
-Its closed-loop sibling keeps a fixed number of requests in flight, for a server's throughput
-with every connection of its pool busy and none queued."""
+next request nor hide its own cost. Calibration and the benchmarks both send through it."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,57 +61,24 @@ async def _send(session: aiohttp.ClientSession, req: Request, intended: float) -
     return Outcome(req.kind, req.due, loop.time() - intended, status)
 
 
-async def _paced(session: aiohttp.ClientSession, requests: Sequence[Request], t0: float) -> list[Outcome]:
-    loop = asyncio.get_running_loop()
-    tasks = []
-    for req in sorted(requests, key=lambda r: r.due):
-        delay = t0 + req.due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)  # paces the offered load; never decides an outcome
-        tasks.append(asyncio.create_task(_send(session, req, t0 + req.due)))
-    return list(await asyncio.gather(*tasks))
-
-
-async def _looped(session: aiohttp.ClientSession, make: Callable[[int, float], Request], first: int, step: int,
-                  seconds: float, t0: float) -> list[Outcome]:
-    loop = asyncio.get_running_loop()
-    outcomes, seq = [], first
-    while (started := loop.time()) < t0 + seconds:
-        outcomes.append(await _send(session, make(seq, started - t0), started))
-        seq += step
-    return outcomes
-
-
-def _session(timeout_s: float) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
-                                 timeout=aiohttp.ClientTimeout(total=timeout_s))
-
-
 async def _drive(requests: Sequence[Request], timeout_s: float) -> list[Outcome]:
-    async with _session(timeout_s) as session:
-        return await _paced(session, requests, asyncio.get_running_loop().time())
-
-
-async def _drive_closed(make: Callable[[int, float], Request], sessions: int, seconds: float,
-                        beside: Sequence[Request], timeout_s: float) -> list[Outcome]:
-    async with _session(timeout_s) as session:
-        t0 = asyncio.get_running_loop().time()
-        results = await asyncio.gather(_paced(session, beside, t0),
-                                       *(_looped(session, make, k, sessions, seconds, t0) for k in range(sessions)))
-    return [o for outcomes in results for o in outcomes]
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        tasks = []
+        for req in sorted(requests, key=lambda r: r.due):
+            delay = t0 + req.due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)  # paces the offered load; never decides an outcome
+            tasks.append(asyncio.create_task(_send(session, req, t0 + req.due)))
+        return list(await asyncio.gather(*tasks))
 
 
 def run_open_loop(requests: Sequence[Request], timeout_s: float = 120.0) -> list[Outcome]:
     """Send every request at its due time; return when all have answered or timed out."""
     return asyncio.run(_drive(requests, timeout_s))
-
-
-def run_closed_loop(make: Callable[[int, float], Request], sessions: int, seconds: float,
-                    beside: Sequence[Request] = (), timeout_s: float = 120.0) -> list[Outcome]:
-    """`sessions` requests in flight for `seconds`: each session sends `make(seq, due)` again as
-    soon as its last answer came (session k sends seq k, k + sessions, ...), while the `beside`
-    requests go out on their schedule. Returns every outcome once all have answered."""
-    return asyncio.run(_drive_closed(make, sessions, seconds, beside, timeout_s))
 
 
 def schedule(rate_per_s: float, seconds: float, start: float = 0.0) -> list[float]:

@@ -39,7 +39,7 @@ from services.calibration.sizing import catalog_size, listing_latency
 from services.calibration.storefront import storefront
 from services.seed import seed_catalog
 
-QUICK = Probe(catalog_seconds=14.0, catalog_settle_seconds=4.0, rush_seconds=14.0, orders_from_seconds=3.0,
+QUICK = Probe(catalog_seconds=8.0, catalog_settle_seconds=3.0, rush_seconds=14.0, orders_from_seconds=3.0,
               rush_settle_seconds=7.0, rounds=3, lock_seconds=20.0)
 
 
@@ -150,7 +150,8 @@ def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Ca
         with storefront(db.conninfo, config) as urls:
             who = shopper(urls["product-catalog"], urls["checkout"])
             checkouts = cart_checkouts_per_s(sale, traffic.target_rpm(sale.from_minute))
-            catalog_qps = catalog_capacity(who, sessions=pool, probe=plan.probe, checkouts_per_s=checkouts)
+            catalog_qps = catalog_capacity(who, guess_qps=pool / plan.target_listing_s, probe=plan.probe,
+                                           checkouts_per_s=checkouts)
             _say(f"  catalog capacity: {catalog_qps:.2f} listings/s beside {checkouts:.2f} checkouts/s")
             lock_per_s = lock_throughput(who, catalog_qps, rush.catalog_overload or 1.0, plan.probe,
                                          rush.checkout_overload or 1.0)

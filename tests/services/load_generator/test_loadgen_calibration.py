@@ -44,7 +44,7 @@ def test_calibration_sends_the_load_generators_requests(storefront: FakeStorefro
     offered_listings, offered_orders = _from_the_load_generator(storefront, start_loadgen)
     storefront.set(reset=True)
     who = shopper(storefront.url, storefront.url)
-    catalog_qps = catalog_capacity(who, sessions=4, probe=SHORT)
+    catalog_qps = catalog_capacity(who, guess_qps=20.0, probe=SHORT)
     lock_throughput(who, catalog_qps, 1.5, probe=SHORT)
     measured_listings, measured_orders = _listings(storefront), _orders(storefront)
     # Both go through the same rotation of listing pages (categories x price windows).
@@ -60,10 +60,10 @@ def test_calibration_orders_the_listed_goods_beside_its_listings(storefront: Fak
     products the listings showed, never a doorbuster's hot row, at the rate asked."""
     who = shopper(storefront.url, storefront.url)
     storefront.set(reset=True)
-    catalog_capacity(who, sessions=4, probe=SHORT, checkouts_per_s=5.0)
+    catalog_capacity(who, guess_qps=20.0, probe=SHORT, checkouts_per_s=5.0)
     orders = [r.body for r in storefront.requests("POST", "/checkout")]
     ordered = {line["product_id"] for o in orders for line in o["items"]}
     assert ordered and ordered <= {p["id"] for p in who.goods}
     assert not ordered & {d["id"] for d in who.deals}
-    # One closed-loop round, the orders beside it on their schedule.
-    assert len(orders) == int(SHORT.catalog_seconds * 5.0)
+    # SHORT's one search round, then the round at REFINE times what it found.
+    assert len(orders) == 2 * int(SHORT.catalog_seconds * 5.0)
