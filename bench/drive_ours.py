@@ -63,6 +63,9 @@ class StepProgram:
     def minute_of(self, at: float) -> int:
         return max(0, math.floor((at - self.start) / self.window_seconds))
 
+    def request_minute(self, at: float) -> int:
+        return self.minute_of(at)
+
     def moment(self, at: float) -> Moment:
         return Moment(BLACKFRIDAY.traffic.stages[0], 0.0, {})
 

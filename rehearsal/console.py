@@ -20,7 +20,19 @@ def minute_line(scenario: Scenario, record: dict[str, Any], server: dict[str, An
         f" ({checkout_rate:.0%}) | listings: {record.get('catalog_listings', 0)} failed"
         f" {record.get('catalog_failures', 0)} | spans: pool exhausted {server['pool_exhausted_spans']},"
         f" full scans {server['full_scan_spans']}, slow {server['slow_query_spans']}"
+        + _capacity(record.get("capacity"))
     )
+
+
+def _capacity(sized: dict[str, Any] | None) -> str:
+    """What the minute's traffic was sized from, where a live measure stood in for calibration."""
+    if not sized or (sized.get("catalog_listings_per_s") is None and sized.get("checkouts_per_s") is None):
+        return ""
+    live = [f"{sized[k]:.2f} {unit}/s (calibrated {sized[c]:.2f})"
+            for k, c, unit in (("catalog_listings_per_s", "catalog_as_calibrated", "listings"),
+                               ("checkouts_per_s", "checkouts_as_calibrated", "checkouts"))
+            if sized.get(k) is not None]
+    return "\n  measured live: " + ", ".join(live)
 
 
 def alert_line(scenario: Scenario, minute: int) -> str:

@@ -18,7 +18,7 @@ from scenarios.targets import check_targets, summary
 
 REPORT_FIELDS = ("minute", "phase", "target_rpm", "achieved_rpm", "requests", "errors", "error_rate",
                  "p95_ms", "catalog_p95_ms", "checkout_attempts", "checkout_failures", "catalog_listings",
-                 "catalog_failures")
+                 "catalog_failures", "capacity")
 
 
 def span_view(scenario: Scenario, spans: list[SpanRecord], through: int) -> tuple[list[dict[str, Any]], Any]:

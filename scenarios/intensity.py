@@ -1,11 +1,14 @@
 """From a traffic stage and the measured capacity to what each journey does.
 
-The traffic states load factors (offered load over measured capacity); calibration measures the
-capacity; this module turns the two into per-journey step counts. So the failure fraction
-settles where the scenario says because offered load really exceeds capacity by that ratio."""
+The traffic states load factors (offered load over measured capacity); the capacity is the
+calibration's, or what the load generator measures live while the resource is saturated (a
+calibration scaled to it); this module turns the two into per-journey step counts. So the
+failure fraction settles where the scenario says because offered load really exceeds
+capacity by that ratio."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from scenarios.calibration import Calibration
@@ -42,6 +45,13 @@ def opening_listings(stage: Stage, calibration: Calibration | None) -> float:
     if stage.opening_burst is None or calibration is None:
         return 0.0
     return stage.opening_burst * calibration.catalog_capacity_qps
+
+
+def deal_watchers(stage: Stage, calibration: Calibration | None, pool_size: int) -> int:
+    """How many shoppers watch the deals page through `stage`, all replicas together."""
+    if stage.deal_watchers is None or calibration is None:
+        return 0
+    return pool_size + math.ceil(stage.deal_watchers * calibration.catalog_capacity_qps)
 
 
 def cart_checkouts_per_s(stage: Stage, rpm: float) -> float:

@@ -41,10 +41,19 @@ class Stage:
     from_minute: int
     name: str
     mix: JourneyMix
-    # Offered catalog scan work over measured catalog capacity (deal hunters page through listings).
+    # Offered catalog scan work over the catalog's capacity (deal hunters page through
+    # listings). The capacity is the one the load generator measures live, as the listings
+    # it gets through per second while the catalog is saturated; calibration gives the first
+    # estimate. So the excess is this ratio however fast the database runs today.
     catalog_overload: float | None = None
-    # Offered doorbuster checkouts over the measured row-lock throughput (the checkout rush).
+    # Offered doorbuster checkouts over the hot row's throughput, measured live as above.
     checkout_overload: float | None = None
+    # Shoppers who keep the deals page open and reload it as soon as it answers, a closed
+    # population: the catalog pool's connections plus this many seconds of its calibrated
+    # capacity. The pool is always full and each waits for the others, so listings take
+    # about (pool / capacity + this) seconds, slow at any database speed, and never wait
+    # past the pool's timeout (an open offer near capacity is slow only if it is past it).
+    deal_watchers: float | None = None
     # Shoppers who wait with the doorbuster in their cart and all click "buy" when this stage
     # opens, as a multiple of what the checkout pool absorbs (its connections, plus the
     # requests its timeout lets wait). It puts the pool in the exhausted regime at once,
@@ -54,6 +63,11 @@ class Stage:
     # capacity: shoppers who waited for the sale's announcement open its deals at once. The
     # catalog's queue then starts that deep, in real seconds, however long a demo minute lasts.
     opening_burst: float | None = None
+
+    @property
+    def saturates_catalog(self) -> bool:
+        """Whether this stage's shoppers keep the catalog's database at capacity."""
+        return self.catalog_overload is not None or self.deal_watchers is not None
 
 
 @dataclass(frozen=True)

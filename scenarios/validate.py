@@ -70,7 +70,8 @@ def _traffic(s: Scenario) -> list[str]:
         for label, value in (("catalog_overload", st.catalog_overload),
                              ("checkout_overload", st.checkout_overload),
                              ("go_live_burst", st.go_live_burst),
-                             ("opening_burst", st.opening_burst)):
+                             ("opening_burst", st.opening_burst),
+                             ("deal_watchers", st.deal_watchers)):
             if value is not None and not (math.isfinite(value) and 0 < value <= 10):
                 errors.append(
                     f"scenario '{s.name}': stage '{st.name}' has {label}={value}; "

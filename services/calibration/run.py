@@ -128,7 +128,7 @@ def _measured_stages(scenario: Scenario) -> tuple[Stage, Stage]:
     """The stage whose catalog load is sized first (the sale), and the rush whose checkout
     failures the targets judge: the hot row is measured under that stage's catalog load."""
     stages = scenario.traffic.stages
-    sale = next(st for st in stages if st.catalog_overload is not None)
+    sale = next(st for st in stages if st.saturates_catalog)
     rushes = [st for st in stages if st.checkout_overload is not None]
     if scenario.targets is not None:
         judged = scenario.traffic.stage_at(scenario.targets.failing_checkout[0])

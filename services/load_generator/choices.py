@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scenarios.calibration import Calibration
-from scenarios.intensity import go_live_burst, intensity, opening_listings
+from scenarios.intensity import deal_watchers, go_live_burst, intensity, opening_listings
 from scenarios.model import JOURNEYS
 from services.load_generator.programs import Arrival, Moment
+from services.load_generator.stats import Kind
+from services.load_generator.throughput import LiveCapacity, Throughput
 
 
 @dataclass
@@ -54,6 +56,8 @@ class JourneySpec:
     customer_id: str
     # Set for shoppers who put the doorbuster in their cart and check out when it goes live.
     wait_until: float | None = None
+    # Deal-page watchers this shopper brings along (the first of a watched stretch).
+    watchers: int = 0
 
 
 @dataclass
@@ -70,6 +74,44 @@ class JourneyChooser:
     replicas: int = 1
     waiters: dict[float, int] = field(default_factory=dict)
     opened: set[int] = field(default_factory=set)  # stages whose opening burst was decided
+    meter: Throughput | None = None
+    # When this generator first saw the catalog, and the hot row, saturated; None: not now.
+    catalog_since: float | None = None
+    rush_since: float | None = None
+    watched: bool = False
+    live: LiveCapacity | None = None
+    # What sized each demo minute's journeys (the last choice made in it).
+    sized: dict[int, LiveCapacity] = field(default_factory=dict)
+
+    def _capacity(self, arrival: Arrival, moment: Moment) -> Calibration | None:
+        """The calibration, with the rates measured live in place of it where the stage
+        saturates what they measure (all replicas: each sees its share of the answers)."""
+        stage, now = moment.stage, arrival.at
+        self.catalog_since = (self.catalog_since or now) if stage.saturates_catalog else None
+        self.rush_since = (self.rush_since or now) if stage.checkout_overload is not None else None
+        if self.calibration is None or self.meter is None:
+            return self.calibration
+        catalog = lock = None
+        if self.catalog_since is not None:
+            catalog = self.meter.rate(Kind.CATALOG_LISTING, now, self.catalog_since)
+        if self.rush_since is not None:
+            lock = self.meter.rate(Kind.CHECKOUT, now, self.rush_since)
+        self.live = LiveCapacity(self.calibration, *(None if r is None else r * self.replicas
+                                                     for r in (catalog, lock)))
+        if arrival.minute is not None:
+            self.sized[arrival.minute] = self.live
+        return self.live.effective()
+
+    def _watchers(self, moment: Moment, calibration: Calibration | None) -> int:
+        """This replica's deal-page watchers, brought by the first shopper of a watched stretch
+        (also when the generator joins mid-stretch); they leave when the stretch ends."""
+        if moment.stage.deal_watchers is None:
+            self.watched = False
+            return 0
+        if self.watched:
+            return 0
+        self.watched = True
+        return math.ceil(deal_watchers(moment.stage, calibration, moment.pool[0]) / self.replicas)
 
     def _waits(self, kind: str, arrival: Arrival, moment: Moment) -> float | None:
         """Cart-building shoppers who arrive in the last stretch before a go-live wait for it.
@@ -101,7 +143,8 @@ class JourneyChooser:
 
     def choose(self, arrival: Arrival, moment: Moment) -> JourneySpec:
         kind = self.chooser.pick(moment.stage.mix.shares())
-        steps = intensity(moment.stage, moment.total_rpm, self.calibration)
+        capacity = self._capacity(arrival, moment)
+        steps = intensity(moment.stage, moment.total_rpm, capacity)
         pages = max(1, self.pages.take(steps.catalog_pages)) + self._opening(arrival, moment)
         listing = tuple(range(self.listings, self.listings + pages))
         self.listings += pages
@@ -112,4 +155,5 @@ class JourneyChooser:
             self.doorbuster_orders += n
         customer = f"shopper-{self.replica_index}-{arrival.seq}"
         return JourneySpec(arrival, kind, moment, listing, doorbusters, customer,
-                           wait_until=self._waits(kind, arrival, moment))
+                           wait_until=self._waits(kind, arrival, moment),
+                           watchers=self._watchers(moment, self.calibration))

@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from services.load_generator.programs import Program
 from services.load_generator.stats import Kind, RunStats
+from services.load_generator.throughput import Throughput
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Storefront:
     stats: RunStats
     program: Program
     clock: Clock
+    meter: Throughput | None = None
 
     async def call(
         self, visit: Visit, method: str, base: str, route: str, *, path: str | None = None,
@@ -90,7 +92,9 @@ class Storefront:
             status, payload = await self._send(span, method, url, params, body)
             latency_ms = max(0.0, (self.clock.now() - intended) * 1000)
             span.set_attribute("loadgen.latency_from_intended_ms", round(latency_ms, 1))
-        self.stats.request_done(self.program.minute_of(intended), kind, status, latency_ms)
+        self.stats.request_done(self.program.request_minute(intended), kind, status, latency_ms)
+        if self.meter is not None:
+            self.meter.record(kind, status is not None and 200 <= status < 300, self.clock.now())
         return Answer(status, payload)
 
     async def _send(self, span: trace.Span, method: str, url: str,

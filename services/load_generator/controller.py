@@ -22,6 +22,7 @@ from services.load_generator.programs import BaselineProgram, DemoProgram, Progr
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import RunStats
 from services.load_generator.status import demo_status
+from services.load_generator.throughput import Throughput
 from services.shared.logging import get_logger
 from services.shared.telemetry import Telemetry
 
@@ -73,13 +74,14 @@ class DemoController:
     def _run(self, program: Program, minute_seconds: float) -> Run:
         stats = RunStats(minute_seconds)
         tracer = self.telemetry.tracer("loadgen.journeys")
-        storefront = Storefront(self.client, tracer, stats, program, self.clock)
+        meter = Throughput()
+        storefront = Storefront(self.client, tracer, stats, program, self.clock, meter)
         think = self.settings.loadgen_think_time_seconds
         if think is None:
             think = program.scenario.traffic.think_time_seconds
         runner = JourneyRunner(storefront, self.settings, tracer, think)
         chooser = JourneyChooser(self.calibration, self.settings.loadgen_replica_index,
-                                 replicas=self.settings.loadgen_replicas)
+                                 replicas=self.settings.loadgen_replicas, meter=meter)
         return Run(program, stats, chooser, runner, self.clock)
 
     async def boot(self) -> None:

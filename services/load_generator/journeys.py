@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from opentelemetry import baggage, context
@@ -43,6 +44,12 @@ class JourneyRunner:
     shelf: Shelf = field(default_factory=Shelf)
 
     async def run(self, spec: JourneySpec) -> None:
+        if spec.watchers:
+            await asyncio.gather(self._journey(spec), *(self._watch(spec, i) for i in range(spec.watchers)))
+        else:
+            await self._journey(spec)
+
+    async def _journey(self, spec: JourneySpec) -> None:
         visit = Visit(spec.arrival.at)
         token = context.attach(baggage.set_baggage("synthetic_request", "true"))
         try:
@@ -55,6 +62,30 @@ class JourneyRunner:
                             "journey.waits_for_go_live": spec.wait_until is not None},
             ) as span:
                 span.set_attribute("journey.completed", await self._steps(spec, visit))
+        finally:
+            context.detach(token)
+
+    async def _watch(self, spec: JourneySpec, index: int) -> None:
+        """A shopper with the deals page open, reloading it as soon as it answers, for as long
+        as the stage has watchers: one trace per reload."""
+        clock, program, base = self.storefront.clock, self.storefront.program, self.settings.product_catalog_url
+        token = context.attach(baggage.set_baggage("synthetic_request", "true"))
+        try:
+            slot = index
+            while (moment := program.moment(clock.now())).stage.deal_watchers is not None:
+                visit = Visit(clock.now())
+                with self.tracer.start_as_current_span(
+                    "user_journey.deal_watch", attributes={
+                        **moment.labels, "synthetic_request": True, "journey.type": "deal_watch",
+                        "journey.seq": spec.arrival.seq, "journey.watcher": index}):
+                    categories = await self.shelf.get("categories", partial(
+                        self.storefront.call, visit, "GET", base, "/categories"))
+                    if not categories:
+                        await self._think()  # the catalog is down: look again after a while
+                        continue
+                    await self.storefront.call(visit, "GET", base, "/products", kind=Kind.CATALOG_LISTING,
+                                               params=self._listing_params(categories, slot))
+                slot += spec.watchers
         finally:
             context.detach(token)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from services.load_generator.choices import JourneyChooser
 from services.load_generator.config import Settings
 from services.load_generator.programs import BaselineProgram, DemoProgram
 
@@ -52,6 +53,13 @@ def _phase(run: Run, program: DemoProgram, now: float, current: int | None) -> s
     return program.phase_of(current)
 
 
+def _sized(run: Run, minute: int) -> dict[str, float | None] | None:
+    """The capacities that sized `minute`'s journeys, live or as calibrated."""
+    if not isinstance(run.chooser, JourneyChooser) or minute not in run.chooser.sized:
+        return None
+    return run.chooser.sized[minute].as_status()
+
+
 def demo_status(demo: Run | None, baseline: Run | None, now: float,
                 settings: Settings) -> dict[str, Any]:
     out = _idle(baseline, settings)
@@ -68,7 +76,7 @@ def demo_status(demo: Run | None, baseline: Run | None, now: float,
         completed = program.duration_minutes - 1 if over else current - 1
         for minute in range(first, current + 1):
             record = stats.record(minute, program.phase_of(minute), program.target_rpm(minute))
-            records.append({**record, "complete": minute <= completed})
+            records.append({**record, "complete": minute <= completed, "capacity": _sized(demo, minute)})
     last = next((r for r in reversed(records) if r["complete"]), None)
     alert = stats.alert(program.scenario.alert, completed)
     out.update({
@@ -98,5 +106,9 @@ def demo_status(demo: Run | None, baseline: Run | None, now: float,
         # its journeys is in flight (a checkout may wait on a row lock for tens of seconds).
         "in_flight_journeys": len(demo.journeys),
         "max_schedule_lag_ms": round(stats.max_schedule_lag_ms, 1),
+        # The capacities the traffic is sized from now: measured live while saturated, else
+        # as calibrated (this replica's view, scaled to all replicas).
+        "capacity": (demo.chooser.live.as_status()
+                     if isinstance(demo.chooser, JourneyChooser) and demo.chooser.live else None),
     })
     return out

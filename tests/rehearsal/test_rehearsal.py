@@ -1,6 +1,6 @@
 """The rehearsal, compressed: calibrate this machine, run the whole Black Friday timeline at
-6-second demo minutes, and check the shape the presenter relies on. Exact tolerances are read
-off `make demo`'s report; this asserts what must hold on any machine."""
+6-second demo minutes, and check the shape the presenter relies on. Exact tolerances are
+`make demo`'s verdict; this asserts what must hold at any minute length on any machine."""
 
 from __future__ import annotations
 
@@ -44,22 +44,32 @@ def test_no_failures_before_the_sale(report):
 
 
 @pytest.mark.slow
-def test_the_sale_slows_the_catalog_without_failing_it_and_the_rush_breaks_it(report):
-    """The story's order. The sale offers the catalog just past its calibrated capacity, so how
-    far its queue has grown by a given minute depends on the minute's length (at 6 s it may not
-    have reached the 2 s that `make demo`'s 10-second minutes judge): what holds at any length
-    is slower than before, and failing little; the rush is past capacity at any length."""
+def test_the_sale_slows_the_catalog_without_failing_it_and_the_crowd_breaks_it(report):
+    """The story's order. The sale's watchers are a closed population holding the catalog's
+    pool full, so its listings are slow from the sale's first seconds at any minute length and
+    database speed, and none waits out the pool's timeout; the crowd from 23 is past capacity."""
     before = max(m["catalog_p95_ms"] or 0 for m in _minutes(report, 0, 15))
     sale = _minutes(report, 16, 20)
-    rush = [m["catalog_p95_ms"] or 0 for m in _minutes(report, 21, 30)]
-    assert before < 1000 and min(m["catalog_p95_ms"] or 0 for m in sale) > 2 * before, (before, sale)
+    crowd = _minutes(report, 24, 30)
+    assert before < 1000 and min(m["catalog_p95_ms"] or 0 for m in sale) >= 2000, (before, sale)
     # A 6-second minute holds about 80 requests: one minute's share swings by several points,
     # so the sale is judged whole here (each minute is make demo's verdict at 10 s).
     sale_share = sum(m["errors"] for m in sale) / sum(m["requests"] for m in sale)
-    rush_minutes = _minutes(report, 21, 30)
-    rush_share = sum(m["errors"] for m in rush_minutes) / sum(m["requests"] for m in rush_minutes)
-    assert sale_share <= 0.10 and sale_share < rush_share / 2, (sale_share, rush_share)
-    assert min(rush) > 2000, rush
+    crowd_share = sum(m["errors"] for m in crowd) / sum(m["requests"] for m in crowd)
+    assert sale_share <= 0.05 and crowd_share >= 0.20, (sale_share, crowd_share)
+    assert min(m["catalog_p95_ms"] or 0 for m in crowd) > 2000, crowd
+
+
+@pytest.mark.slow
+def test_checkouts_fail_before_the_catalog_does(report):
+    def first(failed: str, total: str) -> int | None:
+        return next((m["minute"] for m in _minutes(report, 15, 30) if m[total] and m[failed] / m[total] > 0.10), None)
+
+    # A sale's checkout may be refused (409) in a 6-second minute of a handful of checkouts,
+    # so the checkouts' first minute is bounded above; the catalog holds until the crowd.
+    checkouts, listings = first("checkout_failures", "checkout_attempts"), first("catalog_failures", "catalog_listings")
+    assert checkouts is not None and listings is not None and checkouts < listings, (checkouts, listings)
+    assert checkouts <= 21 and listings >= 23, (checkouts, listings)
 
 
 @pytest.mark.slow

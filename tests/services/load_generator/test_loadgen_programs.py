@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
 from scenarios.blackfriday import BLACKFRIDAY
 from scenarios.calibration import Calibration
 from scenarios.intensity import intensity
+from scenarios.model import Stage
 from services.load_generator.choices import Diffuser, JourneyChooser, SmoothRoundRobin
 from services.load_generator.programs import Arrival, BaselineProgram, DemoProgram
 from services.load_generator.stats import Kind, RunStats
@@ -127,9 +129,10 @@ def test_chooser_places_doorbuster_orders_only_in_the_rush() -> None:
 
 def test_the_sale_opens_with_its_burst_once_and_only_when_seen_opening() -> None:
     cal = Calibration(products=100_000, catalog_capacity_qps=8.0, lock_throughput_per_s=1.5)
-    p = program(10)
+    sale = Stage(15, "open_sale", BLACKFRIDAY.traffic.stages[1].mix, catalog_overload=1.05, opening_burst=1.5)
+    bursting = replace(BLACKFRIDAY, traffic=replace(BLACKFRIDAY.traffic, stages=(BLACKFRIDAY.traffic.stages[0], sale)))
+    p = DemoProgram(bursting, START, 10, 30, 120)
     opened = START + 150  # minute 15 at 10 s per minute
-    sale = BLACKFRIDAY.traffic.stage_at(15)
     steady = intensity(sale, 120, cal).catalog_pages
     chooser = JourneyChooser(cal)
     first, second = (chooser.choose(Arrival(i, opened + 0.25 + i / 2, 15), p.moment(opened + 0.25 + i / 2))
@@ -178,3 +181,12 @@ def test_go_live_waiters_top_up_what_the_minute_cannot_queue(ms: float) -> None:
     arrivals = [a for a in p.arrivals(0) if a.minute is not None and a.minute < 20]
     waiters = sum(chooser.choose(a, p.moment(a.at)).wait_until is not None for a in arrivals)
     assert abs(waiters - max(0.0, absorbed - excess)) <= 1, (waiters, absorbed, excess)
+
+
+def test_requests_after_the_timeline_count_in_no_minute() -> None:
+    p = program(10)
+    assert p.request_minute(p.end - 0.01) == 29 and p.minute_of(p.end + 5) == 29
+    assert p.request_minute(p.end) is None and p.request_minute(p.end + 5) is None
+    stats = RunStats(10)
+    stats.request_done(p.request_minute(p.end + 1), Kind.CATALOG_LISTING, 200, 10.0)
+    assert stats.catalog_listings == 1 and 29 not in stats.minutes
