@@ -45,7 +45,7 @@ BLACKFRIDAY = Scenario(
             Stage(15, "doorbuster_sale", SALE_MIX, deal_watchers=1.0),
             Stage(20, "checkout_rush", SALE_MIX, deal_watchers=1.0, checkout_overload=1.6,
                   go_live_burst=1.0),
-            Stage(23, "sale_crowd", SALE_MIX, catalog_overload=1.8, checkout_overload=1.6),
+            Stage(23, "sale_crowd", SALE_MIX, catalog_overload=1.6, checkout_overload=1.6),
         ),
     ),
     config=(
