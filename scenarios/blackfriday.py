@@ -45,7 +45,7 @@ BLACKFRIDAY = Scenario(
             Stage(15, "doorbuster_sale", SALE_MIX, deal_watchers=1.0),
             Stage(20, "checkout_rush", SALE_MIX, deal_watchers=1.0, checkout_overload=1.6,
                   go_live_burst=1.0),
-            Stage(23, "sale_crowd", SALE_MIX, catalog_overload=1.6, checkout_overload=1.6),
+            Stage(23, "sale_crowd", SALE_MIX, catalog_overload=1.7, checkout_overload=1.6),
         ),
     ),
     config=(
@@ -73,7 +73,7 @@ BLACKFRIDAY = Scenario(
         ExpectedEvent(20, 20, 21, "Checkout failures start: pool exhausted, lock waits"),
         ExpectedEvent(22, 21, 24, "Flow alert fires: checkout errors > 20% and catalog p95 > 2 s",
                       fires_alert=True),
-        ExpectedEvent(23, 23, 24, "The sale's crowd exhausts the catalog pool: listings fail"),
+        ExpectedEvent(23, 23, 25, "The sale's crowd exhausts the catalog pool: listings fail"),
         ExpectedEvent(25, 25, 30, "Peak failure: about 35% of checkouts fail"),
     ),
     targets=Targets(rpm_tolerance=0.05, error_free=(0, 15), slow_catalog=(16, 30),
