@@ -82,6 +82,7 @@ class JourneyChooser:
     live: LiveCapacity | None = None
     # What sized each demo minute's journeys (the last choice made in it).
     sized: dict[int, LiveCapacity] = field(default_factory=dict)
+    estimates: dict[Kind, float] = field(default_factory=dict)  # live, all replicas
 
     def _capacity(self, arrival: Arrival, moment: Moment) -> Calibration | None:
         """The calibration, with the rates measured live in place of it where the stage
@@ -91,16 +92,30 @@ class JourneyChooser:
         self.rush_since = (self.rush_since or now) if stage.checkout_overload is not None else None
         if self.calibration is None or self.meter is None:
             return self.calibration
-        catalog = lock = None
-        if self.catalog_since is not None:
-            catalog = self.meter.rate(Kind.CATALOG_LISTING, now, self.catalog_since)
-        if self.rush_since is not None:
-            lock = self.meter.rate(Kind.CHECKOUT, now, self.rush_since)
-        self.live = LiveCapacity(self.calibration, *(None if r is None else r * self.replicas
-                                                     for r in (catalog, lock)))
+        catalog = self._estimate(Kind.CATALOG_LISTING, now, self.catalog_since, stage.deal_watchers is not None)
+        lock = self._estimate(Kind.CHECKOUT, now, self.rush_since, False)
+        self.live = LiveCapacity(self.calibration, catalog, lock)
         if arrival.minute is not None:
             self.sized[arrival.minute] = self.live
         return self.live.effective()
+
+    def _estimate(self, kind: Kind, now: float, since: float | None, held: bool) -> float | None:
+        """The capacity of what `kind` measures, all replicas, or None: not saturated now, or
+        not long enough to tell. Its successes are the capacity while it turns requests away
+        or a closed population holds it full; otherwise only a floor, so a window's dip does
+        not lower the estimate (the lower offer would drain the queue and lower it again)."""
+        if since is None or self.meter is None:
+            self.estimates.pop(kind, None)
+            return None
+        rate = self.meter.rate(kind, now, since)
+        last = self.estimates.get(kind)
+        if rate is None:
+            return last
+        rate *= self.replicas
+        if not (held or self.meter.turned_away(kind, now, since)) and last is not None:
+            rate = max(rate, last)
+        self.estimates[kind] = rate
+        return rate
 
     def _watchers(self, moment: Moment, calibration: Calibration | None) -> int:
         """This replica's deal-page watchers, brought by the first shopper of a watched stretch

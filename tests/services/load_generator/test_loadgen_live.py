@@ -28,15 +28,17 @@ def program(ms: float = 10) -> DemoProgram:
 
 
 def test_the_meter_counts_successes_in_its_window_from_saturation_on() -> None:
-    meter = Throughput(window_s=20.0)
-    for i in range(400):  # 10 answers a second for 40 s, every fourth one failing
-        meter.record(Kind.CATALOG_LISTING, i % 4 != 0, START + i / 10)
-    meter.record(Kind.OTHER, True, START + 39.0)
+    meter = Throughput()
+    for i in range(400):  # 10 answers a second for 40 s, every fourth one refused
+        meter.record(Kind.CATALOG_LISTING, 200 if i % 4 else 503, START + i / 10)
+    meter.record(Kind.OTHER, 200, START + 39.0)
     now = START + 40.0
     assert meter.rate(Kind.CATALOG_LISTING, now, since=START) == pytest.approx(7.5, abs=0.1)
     assert meter.rate(Kind.CATALOG_LISTING, now, since=now - 9) is None  # under half a window
     assert meter.rate(Kind.CATALOG_LISTING, now, since=now - 12) == pytest.approx(7.5, abs=0.2)
     assert meter.rate(Kind.CHECKOUT, now, since=START) == 0.0
+    assert meter.turned_away(Kind.CATALOG_LISTING, now, since=START)
+    assert not meter.turned_away(Kind.CHECKOUT, now, since=START)
     assert len(meter.done[Kind.CATALOG_LISTING]) <= 160  # older answers are let go
 
 
@@ -59,7 +61,7 @@ def test_the_crowd_is_sized_from_the_listings_answered_live(live_qps: float) -> 
     chooser.choose(Arrival(0, sale, 15), p.moment(sale))  # the catalog saturated from here
     crowd = START + 235
     for i in range(int(30 * live_qps)):
-        meter.record(Kind.CATALOG_LISTING, True, crowd - 30 + i / live_qps)
+        meter.record(Kind.CATALOG_LISTING, 200, crowd - 30 + i / live_qps)
     crowd_stage = BLACKFRIDAY.traffic.stage_at(23)
     expected = (crowd_stage.catalog_overload or 0) * live_qps / 2.0  # 120 journeys/min
     assert _crowd_pages(meter, crowd, chooser) == pytest.approx(expected, rel=0.08)
@@ -74,7 +76,7 @@ def test_without_a_live_measure_the_calibration_sizes_the_crowd_and_a_broken_cat
     broken = JourneyChooser(CAL, meter=Throughput())
     broken.choose(Arrival(0, START + 150, 15), p.moment(START + 150))
     assert broken.meter is not None
-    broken.meter.record(Kind.CATALOG_LISTING, True, START + 230)  # one listing in 20 s
+    broken.meter.record(Kind.CATALOG_LISTING, 200, START + 230)  # one listing in 20 s
     pages = _crowd_pages(broken.meter, START + 235, broken)
     assert pages == pytest.approx(expected / 4, rel=0.1)  # the floor of trust, not 0.05/s
 
@@ -85,9 +87,10 @@ def test_the_rush_sizes_doorbuster_orders_from_the_hot_rows_live_throughput() ->
     chooser = JourneyChooser(CAL, meter=meter)
     rush = START + 200
     chooser.choose(Arrival(0, rush, 20), p.moment(rush))
-    for i in range(20):  # the hot row lets 1.0 order/s through: twice its calibration
-        meter.record(Kind.CHECKOUT, True, rush + 1 + i)
-    at = rush + 21
+    for i in range(40):  # the hot row lets 1.0 order/s through (twice its calibration), refusing some
+        meter.record(Kind.CHECKOUT, 201, rush + 1 + i)
+        meter.record(Kind.CHECKOUT, 503, rush + 1.5 + i)
+    at = rush + 41
     specs = [chooser.choose(Arrival(i, at + i / 100, 22), p.moment(at + i / 100)) for i in range(100)]
     orders = sum(len(s.doorbuster_slots or ()) for s in specs)
     # 100 journeys are 50 s of arrivals at 120 a minute: orders per second of arrivals.
@@ -134,3 +137,30 @@ def test_watchers_are_a_closed_population_that_leaves_with_its_stretch(
     # within one latency of its end).
     after = sum(per_second[s] for s in range(math.ceil(16 + latency + 1), 18))
     assert after <= 3, per_second
+
+
+def test_a_dip_without_refusals_does_not_lower_the_hot_rows_estimate() -> None:
+    """Successes while nothing is refused are a floor: the offer they would lower would drain
+    the queue, and the next window would measure the lower offer (measured: minutes of the
+    rush under capacity after one window's dip)."""
+    p = program()
+    meter = Throughput()
+    chooser = JourneyChooser(CAL, meter=meter)
+    rush = START + 200
+
+    def estimate(at: float) -> float | None:
+        chooser.choose(Arrival(0, at, 20), p.moment(at))
+        return chooser.live.lock_per_s if chooser.live else None
+
+    estimate(rush)
+    for i in range(40):  # saturated: 0.8 orders/s through, others refused
+        meter.record(Kind.CHECKOUT, 201, rush + i * 1.25)
+        meter.record(Kind.CHECKOUT, 503, rush + i * 1.25 + 0.5)
+    assert estimate(rush + 50) == pytest.approx(0.8, rel=0.1)
+    for i in range(16):  # then a dip, nothing refused: 0.4 orders/s
+        meter.record(Kind.CHECKOUT, 201, rush + 51 + i * 2.5)
+    assert estimate(rush + 91) == pytest.approx(0.8, rel=0.1)
+    for i in range(16):  # a dip with refusals is the capacity falling
+        meter.record(Kind.CHECKOUT, 201, rush + 92 + i * 2.5)
+        meter.record(Kind.CHECKOUT, 503, rush + 92.5 + i * 2.5)
+    assert estimate(rush + 132) == pytest.approx(0.4, rel=0.1)
