@@ -50,7 +50,9 @@ collector = OtelCollector("otel-collector", CollectorArgs(
 
 switch = None
 if cfg.scenario is not None:
-    switch = ScenarioSwitch(cfg.scenario.name, ScenarioArgs(
+    # One fixed name whatever the scenario: another scenario replaces its commands (restore the
+    # old, then break the new) instead of creating a new component beside the old one.
+    switch = ScenarioSwitch("scenario", ScenarioArgs(
         cfg.scenario, sql_text(cfg.scenario.break_sql), sql_text(cfg.scenario.restore_sql),
         cfg.namespace, "postgres", "postgres", DB_USER, DB_NAME, cfg.kube_context, cfg.demo_run,
         cfg.demo_lead_seconds),

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_command import local
 
 from infra import k8s as spec
+from infra.dynamic.command import Command
 from infra.options import child_options
 from scenarios.calibration import RESULT_PREFIX, Calibration
 
@@ -102,7 +102,7 @@ class CatalogCalibration(pulumi.ComponentResource):
             },
             opts=child_options(self, opts, ignore_changes=["spec"]),
         )
-        self.reader = local.Command(
+        self.reader = Command(
             f"{name}-result", create=result_script(args.kubectl, job), triggers=[job],
             opts=child_options(self, opts, depends_on=[self.job]))
         self.result: pulumi.Output[str] = self.reader.stdout.apply(parse)

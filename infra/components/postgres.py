@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from infra import k8s as spec
+from infra.dynamic.password import Password
 from infra.options import as_secret, child_options
 
 NAME = "postgres"
@@ -40,7 +40,7 @@ class Postgres(pulumi.ComponentResource):
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("bfdemo:k8s:Postgres", name, None, opts)
         child = child_options(self, opts)
-        password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
+        password = Password(f"{name}-password", length=32, opts=child)
         self.secret = k8s.core.v1.Secret(
             f"{name}-credentials",
             metadata={"name": "postgres-credentials", "namespace": args.namespace},

@@ -1,7 +1,7 @@
 """The scenario's two local commands: one breaks the database, one stamps the demo clock.
 
-The break is a pulumi_command local.Command whose `create` runs the scenario's break.sql in
-the PostgreSQL pod and whose `delete` runs restore.sql. Both scripts, SQL included, are stored
+The break is a Command (infra/dynamic/command.py) whose `create` runs the scenario's break.sql
+in the PostgreSQL pod and whose `delete` runs restore.sql. Both scripts, SQL included, are stored
 in Pulumi's state, so removing the scenario or `pulumi destroy` runs the restore from state,
 even on another machine after the one that applied the scenario crashed."""
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi_command import local
 
 from infra import k8s as spec
+from infra.dynamic.command import Command
 from infra.options import child_options
 from scenarios.model import Scenario
 from scenarios.timeline import timeline
@@ -79,19 +79,23 @@ class ScenarioSwitch(pulumi.ComponentResource):
     def __init__(self, name: str, args: ScenarioArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("bfdemo:scenario:ScenarioSwitch", name, None, opts)
         break_sql, restore_sql = args.break_sql, args.restore_sql
-        self.break_database = local.Command(
+        self.break_database = Command(
             f"{name}-break-database",
             create=sql_script(args, break_sql, missing_ok=False, one_transaction=True),
             delete=sql_script(args, restore_sql, missing_ok=True, one_transaction=False),
-            # A changed break.sql or restore.sql replaces the command: restore with the old
-            # state's script, then break with the new one.
-            triggers=[sql_digest(break_sql, restore_sql)],
+            # Another scenario, a changed break.sql or restore.sql, or a new demoRun replaces the
+            # command: restore with the old state's script, then break with the new one. The
+            # component's name is fixed ("scenario"), so going from one scenario straight to
+            # another is this replace, not a create beside a delete in the engine's own order.
+            # demoRun is here because a rerun must start from the break: the revert Job (or a
+            # DBA) may have restored the database since the last one.
+            triggers=[args.scenario.name, sql_digest(break_sql, restore_sql), args.demo_run],
             # Delete first: the default create-before-delete order would break, then restore.
             opts=child_options(self, opts, delete_before_replace=True),
         )
         # The start of the demo clock, stored in state as the command's stdout: stable across
         # later `pulumi up`s until the scenario (or demoRun) changes. Taken after the break.
-        self.clock = local.Command(
+        self.clock = Command(
             f"{name}-demo-clock",
             create=f"echo $(( $(date -u +%s) + {args.lead_seconds} ))",
             triggers=[args.scenario.name, args.demo_run],

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from infra.components.service import Microservice, MicroserviceArgs, SecretEnv
+from infra.dynamic.password import Password
 from infra.options import as_secret, child_options
 from services.ports import LOAD_GENERATOR, PORTS, STOREFRONT
 
@@ -57,7 +57,7 @@ class Storefront(pulumi.ComponentResource):
         self.register_outputs({"configMap": self.config_map_name})
 
     def _load_generator(self, args: StorefrontArgs, child: pulumi.ResourceOptions) -> Microservice:
-        token = random.RandomPassword("loadgen-admin-token", length=40, special=False, opts=child)
+        token = Password("loadgen-admin-token", length=40, opts=child)
         secret = k8s.core.v1.Secret(
             "loadgen-admin", metadata={"name": ADMIN_SECRET, "namespace": args.namespace},
             string_data={"token": as_secret(token.result)}, opts=child)

@@ -76,7 +76,7 @@ class Run:
 
     def secrets(self) -> list[str]:
         """Every secret value this run's program could leak: generated ones and secret config."""
-        passwords = [generated_secret(r.name) for r in self.of_type("random:index/randomPassword:RandomPassword")]
+        passwords = [generated_secret(r.name) for r in self.of_type("pulumi-python:dynamic/password:Password")]
         return [*passwords, *self.secret_config]
 
 
@@ -106,9 +106,9 @@ class Mocks(pulumi.runtime.Mocks):
             meta = dict(state.get("metadata") or {})
             meta.setdefault("name", f"{args.name}-0a1b2c3d")
             state["metadata"] = meta
-        if args.typ == "random:index/randomPassword:RandomPassword":
+        if args.typ == "pulumi-python:dynamic/password:Password":
             state["result"] = generated_secret(args.name)
-        if args.typ == "command:local:Command":
+        if args.typ == "pulumi-python:dynamic/command:Command":
             state["stdout"] = ""
             if args.name.endswith("demo-clock"):
                 state["stdout"] = f"{self.clock()}\n"

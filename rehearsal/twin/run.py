@@ -36,7 +36,7 @@ from scenarios.calibration import Calibration
 from scenarios.catalogue import get_scenario
 from services.ports import LOAD_GENERATOR, STOREFRONT
 
-COMMAND = "command:local:Command"
+COMMAND = "pulumi-python:dynamic/command:Command"
 # Rendered workloads the twin does not run, and why.
 NOT_RUN = {
     "otel-collector": "no collector binary installs here: the services export to the rehearsal's receiver",

@@ -17,7 +17,7 @@ from tests.infra.conftest import Run, run_program
 from tests.infra.k8s_objects import config_map_data
 
 JOB = "kubernetes:batch/v1:Job"
-COMMAND = "command:local:Command"
+COMMAND = "pulumi-python:dynamic/command:Command"
 MEASURED = Calibration(2_230_000, 9.4, 0.643, "2026-12-01T10:00:00+00:00", "node kind", "PostgreSQL pod", "blackfriday")
 
 

@@ -74,7 +74,7 @@ def test_calibration_reaches_the_load_generator_only() -> None:
 def test_the_kube_context_reaches_the_scenario_commands() -> None:
     run = run_program({"scenario": "blackfriday"},
                       other_config={"kubernetes:context": "kind-bfdemo"})
-    [cmd] = [r for r in run.of_type("command:local:Command") if "break" in r.name]
+    [cmd] = [r for r in run.of_type("pulumi-python:dynamic/command:Command") if "break" in r.name]
     assert "kubectl --context kind-bfdemo -n ecommerce-demo exec" in cmd.inputs["create"]
     assert "kubectl --context kind-bfdemo -n ecommerce-demo get" in cmd.inputs["delete"]
     assert "--context kind-bfdemo" in run.outputs["watch"]["collector"]

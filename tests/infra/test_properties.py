@@ -47,7 +47,7 @@ def test_no_secret_in_any_plain_output(run: Run) -> None:
 
 def test_no_secret_in_any_command_script(run: Run) -> None:
     # Command scripts and their output are stored in plain state and printed in logs.
-    for cmd in run.of_type("command:local:Command"):
+    for cmd in run.of_type("pulumi-python:dynamic/command:Command"):
         for secret in run.secrets():
             assert secret not in _text(cmd.inputs)
 

@@ -42,7 +42,7 @@ def _run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def _script(run: Run, field: str) -> str:
-    [cmd] = [r for r in run.of_type("command:local:Command") if r.name.endswith("break-database")]
+    [cmd] = [r for r in run.of_type("pulumi-python:dynamic/command:Command") if r.name.endswith("break-database")]
     return cmd.inputs[field]
 
 

@@ -16,9 +16,9 @@ from services.ports import PORTS
 from tests.infra.conftest import CLOCK, Run, run_program
 from tests.infra.k8s_objects import config_map_data, container
 
-COMMAND = "command:local:Command"
-BREAK = "blackfriday-break-database"
-CLOCK_COMMAND = "blackfriday-demo-clock"
+COMMAND = "pulumi-python:dynamic/command:Command"
+BREAK = "scenario-break-database"
+CLOCK_COMMAND = "scenario-demo-clock"
 
 
 def test_baseline_has_the_whole_stack_and_no_scenario(baseline: Run) -> None:
@@ -134,10 +134,26 @@ def test_demo_minute_seconds_flows_to_config_and_timeline() -> None:
     assert run.outputs["timeline"]["alert"]["utc"] == "2025-11-28T14:02:12Z"
 
 
-def test_restarting_the_clock_changes_only_its_triggers(blackfriday: Run) -> None:
+def test_a_new_demo_run_restarts_the_clock_and_re_arms_the_break(blackfriday: Run) -> None:
     run = run_program({"scenario": "blackfriday", "demoRun": "2"})
     assert run.named(COMMAND, CLOCK_COMMAND).inputs["triggers"] == ["blackfriday", "2"]
-    assert run.named(COMMAND, BREAK).inputs == blackfriday.named(COMMAND, BREAK).inputs
+    # The break's triggers change, so the engine replaces it: restore, then break again, since
+    # the revert Job may have restored the database after the last run.
+    before, after = blackfriday.named(COMMAND, BREAK).inputs, run.named(COMMAND, BREAK).inputs
+    assert before["triggers"][-1] == "1" and after["triggers"][-1] == "2"
+    assert {k: v for k, v in after.items() if k != "triggers"} == \
+        {k: v for k, v in before.items() if k != "triggers"}
+
+
+def test_another_scenario_replaces_the_break_under_the_same_name(blackfriday: Run, monkeypatch) -> None:
+    # A second scenario of the catalogue: going straight from one to the other must restore the
+    # first before breaking with the second, which the engine does for a replace with
+    # delete_before_replace, but not for a delete of one resource beside a create of another.
+    monkeypatch.setitem(SCENARIOS, "cybermonday", replace(BLACKFRIDAY, name="cybermonday"))
+    other = run_program({"scenario": "cybermonday"}).named(COMMAND, BREAK)
+    first = blackfriday.named(COMMAND, BREAK)
+    assert other.urn == first.urn and other.delete_before_replace
+    assert other.inputs["triggers"][0] == "cybermonday" and first.inputs["triggers"][0] == "blackfriday"
 
 
 @pytest.mark.parametrize("value", ["black-friday", "BLACKFRIDAY", "cyber-monday"])

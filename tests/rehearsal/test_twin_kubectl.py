@@ -16,7 +16,7 @@ DROPPED = {"idx_products_category", "idx_products_stock_quantity"}
 
 @pytest.fixture(scope="module")
 def scripts() -> dict[str, str]:
-    [cmd] = [r for r in run_program({"scenario": "blackfriday"}).of_type("command:local:Command")
+    [cmd] = [r for r in run_program({"scenario": "blackfriday"}).of_type("pulumi-python:dynamic/command:Command")
              if r.name.endswith("break-database")]
     return {"create": cmd.inputs["create"], "delete": cmd.inputs["delete"]}
 
