@@ -12,6 +12,7 @@ from importlib.resources import files
 import psycopg
 
 from services.shared.config import ServiceSettings
+from services.shared.db import wait_until_reachable
 
 SECONDARY_INDEXES = ("idx_products_category", "idx_products_stock_quantity", "idx_products_doorbuster")
 
@@ -99,7 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resize", action="store_true", help="reseed a baseline catalog of another size")
     parser.add_argument("--conninfo", default="", help="libpq string; default from PG*/DB_* env")
     args = parser.parse_args(argv)
-    conninfo = args.conninfo or ServiceSettings().conninfo()
+    settings = ServiceSettings()
+    conninfo = args.conninfo or settings.conninfo()
+    wait_until_reachable(conninfo, settings.db_reachable_within_s)
     result = seed_catalog(conninfo, args.products, args.doorbusters, resize=args.resize)
     verb = "seeded" if result.seeded else "already had"
     print(f"{verb} {result.products} products in {result.seconds:.1f} s")

@@ -27,8 +27,7 @@ class CommandError(Exception):
 
 def run(script: str) -> str:
     """The script under /bin/sh -c, as `pulumi_command`'s local.Command ran it; its stdout."""
-    result = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, timeout=TIMEOUT_S,
-                            check=False)
+    result = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
     if result.returncode != 0:
         tail = (result.stderr.strip() or result.stdout.strip())[-2000:]
         raise CommandError(f"the command exited with {result.returncode}: {tail}")
@@ -56,7 +55,14 @@ class CommandProvider(ResourceProvider):
 class Command(pulumi.dynamic.Resource, module="command", name="Command"):
     stdout: pulumi.Output[str]
 
-    def __init__(self, name: str, *, create: pulumi.Input[str], delete: pulumi.Input[str] | None = None,
-                 triggers: pulumi.Input[list[Any]] | None = None, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        *,
+        create: pulumi.Input[str],
+        delete: pulumi.Input[str] | None = None,
+        triggers: pulumi.Input[list[Any]] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         props = {"create": create, "delete": delete, "triggers": triggers or [], "stdout": None}
         super().__init__(CommandProvider(), name, props, opts)

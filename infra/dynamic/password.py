@@ -28,5 +28,6 @@ class Password(pulumi.dynamic.Resource, module="password", name="Password"):
 
     def __init__(self, name: str, *, length: int, opts: pulumi.ResourceOptions | None = None):
         secret = pulumi.ResourceOptions(additional_secret_outputs=["result"])
-        super().__init__(PasswordProvider(), name, {"length": length, "result": None},
-                         pulumi.ResourceOptions.merge(opts, secret))
+        super().__init__(
+            PasswordProvider(), name, {"length": length, "result": None}, pulumi.ResourceOptions.merge(opts, secret)
+        )

@@ -34,40 +34,80 @@ def micro_now() -> str:
 class NodeInfo:
     name: str
     address: str  # where the API server reaches the agent (logs); the node's InternalIP
-    port: int     # the agent's kubelet port
+    port: int  # the agent's kubelet port
     kube_version: str
 
     def capacity(self) -> dict[str, str]:
         memory_ki = psutil.virtual_memory().total // 1024
         disk_ki = psutil.disk_usage("/").total // 1024
-        return {"cpu": str(os.cpu_count() or 1), "memory": f"{memory_ki}Ki", "pods": str(MAX_PODS),
-                "ephemeral-storage": f"{disk_ki}Ki"}
+        return {
+            "cpu": str(os.cpu_count() or 1),
+            "memory": f"{memory_ki}Ki",
+            "pods": str(MAX_PODS),
+            "ephemeral-storage": f"{disk_ki}Ki",
+        }
 
     def manifest(self) -> dict[str, Any]:
-        return {"apiVersion": "v1", "kind": "Node",
-                "metadata": {"name": self.name, "labels": {
-                    "kubernetes.io/hostname": self.name, "kubernetes.io/os": "linux",
-                    "kubernetes.io/arch": {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine()),
-                    "node.kubernetes.io/instance-type": "bfdemo-processes"}}}
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": self.name,
+                "labels": {
+                    "kubernetes.io/hostname": self.name,
+                    "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": {"x86_64": "amd64", "aarch64": "arm64"}.get(
+                        platform.machine(), platform.machine()
+                    ),
+                    "node.kubernetes.io/instance-type": "bfdemo-processes",
+                },
+            },
+        }
 
     def status(self, ready: bool = True) -> dict[str, Any]:
         stamp = now()
-        reasons = {"Ready": ("KubeletReady", "the node agent runs pods as processes"),
-                   "MemoryPressure": ("KubeletHasSufficientMemory", ""), "DiskPressure": ("KubeletHasNoDiskPressure", ""),
-                   "PIDPressure": ("KubeletHasSufficientPID", "")}
-        conditions = [{"type": kind, "status": ("True" if ready else "False") if kind == "Ready" else "False",
-                       "reason": reason, "message": message, "lastHeartbeatTime": stamp, "lastTransitionTime": stamp}
-                      for kind, (reason, message) in reasons.items()]
+        reasons = {
+            "Ready": ("KubeletReady", "the node agent runs pods as processes"),
+            "MemoryPressure": ("KubeletHasSufficientMemory", ""),
+            "DiskPressure": ("KubeletHasNoDiskPressure", ""),
+            "PIDPressure": ("KubeletHasSufficientPID", ""),
+        }
+        conditions = [
+            {
+                "type": kind,
+                "status": ("True" if ready else "False") if kind == "Ready" else "False",
+                "reason": reason,
+                "message": message,
+                "lastHeartbeatTime": stamp,
+                "lastTransitionTime": stamp,
+            }
+            for kind, (reason, message) in reasons.items()
+        ]
         uname = platform.uname()
-        return {"status": {
-            "capacity": self.capacity(), "allocatable": self.capacity(), "conditions": conditions,
-            "addresses": [{"type": "InternalIP", "address": self.address}, {"type": "Hostname", "address": self.name}],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": self.port}},
-            "nodeInfo": {"machineID": _machine_id(), "systemUUID": _machine_id(), "bootID": _boot_id(),
-                         "kernelVersion": uname.release, "osImage": f"{uname.system} (bfdemo node agent)",
-                         "containerRuntimeVersion": "processes://bfdemo", "kubeletVersion": self.kube_version,
-                         "kubeProxyVersion": self.kube_version, "operatingSystem": "linux",
-                         "architecture": self.manifest()["metadata"]["labels"]["kubernetes.io/arch"]}}}
+        return {
+            "status": {
+                "capacity": self.capacity(),
+                "allocatable": self.capacity(),
+                "conditions": conditions,
+                "addresses": [
+                    {"type": "InternalIP", "address": self.address},
+                    {"type": "Hostname", "address": self.name},
+                ],
+                "daemonEndpoints": {"kubeletEndpoint": {"Port": self.port}},
+                "nodeInfo": {
+                    "machineID": _machine_id(),
+                    "systemUUID": _machine_id(),
+                    "bootID": _boot_id(),
+                    "kernelVersion": uname.release,
+                    "osImage": f"{uname.system} (bfdemo node agent)",
+                    "containerRuntimeVersion": "processes://bfdemo",
+                    "kubeletVersion": self.kube_version,
+                    "kubeProxyVersion": self.kube_version,
+                    "operatingSystem": "linux",
+                    "architecture": self.manifest()["metadata"]["labels"]["kubernetes.io/arch"],
+                },
+            }
+        }
 
 
 def _read(path: str) -> str:
@@ -107,15 +147,18 @@ class NodeLease:
         self._thread.start()
 
     def _lease(self) -> dict[str, Any]:
-        return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                "metadata": {"name": self.info.name, "namespace": LEASE_NAMESPACE},
-                "spec": {"holderIdentity": self.info.name, "leaseDurationSeconds": LEASE_SECONDS,
-                         "renewTime": micro_now()}}
+        return {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": self.info.name, "namespace": LEASE_NAMESPACE},
+            "spec": {"holderIdentity": self.info.name, "leaseDurationSeconds": LEASE_SECONDS, "renewTime": micro_now()},
+        }
 
     def _renew(self) -> None:
         try:
-            self.coordination.patch_namespaced_lease(self.info.name, LEASE_NAMESPACE,
-                                                     {"spec": {"renewTime": micro_now()}})
+            self.coordination.patch_namespaced_lease(
+                self.info.name, LEASE_NAMESPACE, {"spec": {"renewTime": micro_now()}}
+            )
         except ApiException as err:
             if err.status != 404:
                 raise

@@ -174,6 +174,7 @@ def here() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from services.shared.config import ServiceSettings
+    from services.shared.db import wait_until_reachable
 
     parser = argparse.ArgumentParser(prog="python -m services calibrate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -189,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan(scenario, args.products or None, probe=QUICK if args.quick else Probe())
     _say(f"Calibrating for {plan.scenario.name} on {here()}; database: {args.database_cpu}")
     try:
-        server = make_conninfo(ServiceSettings().conninfo(), application_name="bfdemo-calibration")
+        settings = ServiceSettings()
+        server = make_conninfo(settings.conninfo(), application_name="bfdemo-calibration")
+        wait_until_reachable(server, settings.db_reachable_within_s)
         result = calibrate(server, plan,
                            machine=here(), database_cpu=args.database_cpu)
     except (psycopg.Error, RuntimeError, OSError) as exc:

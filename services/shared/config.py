@@ -43,6 +43,8 @@ class ServiceSettings(BaseSettings):
     db_min_connections: int = Field(default=2, ge=0, le=100)
     # Requests allowed to queue for a connection; beyond that they fail at once.
     db_max_waiting: int = Field(default=100, ge=0, le=10000)
+    # How long a Job waits for the database to accept its first connection (db.wait_until_reachable).
+    db_reachable_within_s: float = Field(default=60.0, ge=0, le=600)
     # Upper bound on a checkout's wait for a product row lock, so waits end as failures.
     checkout_lock_timeout_ms: int = Field(default=30000, ge=1, le=600000)
 

@@ -200,3 +200,20 @@ class QueryRunner:
             )
             self.on_slow(shape.name, elapsed)
         return list(rows)  # type: ignore[arg-type]
+
+
+def wait_until_reachable(conninfo: str, timeout_s: float = 60.0) -> None:
+    """Returns once the database accepts a connection; raises the last error after `timeout_s`.
+    A Job started as soon as PostgreSQL turned Ready can still be refused for a moment: the
+    Service routes to a pod only once its endpoints reach every node's proxy (measured on the
+    rehearsal's real control plane: the calibration Job, started right after the StatefulSet's
+    await, was refused and failed `pulumi up`)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            psycopg.connect(conninfo, connect_timeout=5).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)  # a retry interval, not a simulated delay

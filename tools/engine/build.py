@@ -22,10 +22,12 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,7 +47,7 @@ def go_version() -> str:
 def key(module: Path) -> str:
     digest = hashlib.sha256(go_version().encode())
     for path in sorted(module.rglob("*")):
-        if path.is_file():
+        if path.is_file() and ".gen" not in path.relative_to(module).parts:  # .gen: made by the build
             digest.update(str(path.relative_to(module)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -55,9 +57,10 @@ def bin_dir(module: Path) -> Path:
     return cache_root() / f"{module.name}-{key(module)}" / "bin"
 
 
-def targets(module: Path) -> list[dict[str, str]]:
-    """build.json: [{"name": binary, "package": import path, "ldflags": optional}], or a copied
-    file: {"name": ..., "module": path@version, "file": path inside that module}."""
+def targets(module: Path) -> list[dict[str, Any]]:
+    """build.json: [{"name": binary, "package": import path, "ldflags": optional}]; a copied
+    file: {"name": ..., "module": path@version, "file": path inside that module}; or a command
+    built after `go generate`: {"name": ..., "generate": {"module": ..., "dir": ..., "env": {...}}}."""
     return json.loads((module / "build.json").read_text())
 
 
@@ -65,6 +68,21 @@ def _module_dir(module: Path, spec: str, env: dict[str, str]) -> Path:
     out = subprocess.run(["go", "list", "-m", "-f", "{{.Dir}}", spec.split("@")[0]], cwd=module, env=env,
                          capture_output=True, text=True, check=True).stdout.strip()
     return Path(out)
+
+
+def _generated(module: Path, target: dict[str, Any], env: dict[str, str]) -> str:
+    """A command whose upstream build generates files first (`go generate`) that its module
+    does not ship: its folder copied into .gen/ of our module (so its imports resolve through
+    our go.mod), generated there with the target's environment, and built from there."""
+    spec = target["generate"]
+    source = _module_dir(module, spec["module"], env) / spec["dir"]
+    work = module / ".gen" / target["name"]
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(source, work)
+    for path in (work, *work.iterdir()):
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)  # the module cache is read-only
+    subprocess.run(["go", "generate", "."], cwd=work, env={**env, **spec.get("env", {})}, check=True)
+    return f"./.gen/{target['name']}"
 
 
 def build(module: Path) -> Path:
@@ -94,8 +112,9 @@ def _build(module: Path, dest: Path) -> None:
             shutil.copyfile(source, out)
             out.chmod(0o755)
         else:
+            package = _generated(module, target, env) if "generate" in target else target["package"]
             ldflags = "-s -w " + target.get("ldflags", "")
-            subprocess.run(["go", "build", "-trimpath", "-ldflags", ldflags, "-o", str(out), target["package"]],
+            subprocess.run(["go", "build", "-trimpath", "-ldflags", ldflags, "-o", str(out), package],
                            cwd=module, env=env, check=True)
         print(f"engine: {module.name}/{target['name']} in {time.monotonic() - started:.0f} s", file=sys.stderr)
     (tmp / ".complete").touch()  # before the rename, which is atomic: no bin/ is ever half done

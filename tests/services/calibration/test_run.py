@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import psycopg
 import pytest
@@ -42,9 +43,12 @@ def test_it_measures_the_scenario_and_leaves_the_demo_database_as_it_was(pg) -> 
 
 
 def test_a_calibration_that_cannot_run_says_why_and_what_to_do(pg) -> None:
-    env = {"DB_HOST": "127.0.0.1", "DB_PORT": "1", "DB_NAME": "ecommerce", "PATH": "/usr/bin:/bin"}
+    env = {"DB_HOST": "127.0.0.1", "DB_PORT": "1", "DB_NAME": "ecommerce", "PATH": "/usr/bin:/bin",
+           "DB_REACHABLE_WITHIN_S": "3"}  # it retries that long before it gives up
+    started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "services", "calibrate", "--scenario", "blackfriday"],
                           env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert time.monotonic() - started >= 3
     assert done.returncode == 1
     assert RESULT_PREFIX not in done.stdout
     assert "calibration failed: " in done.stderr and "measure again" in done.stderr

@@ -1,0 +1,88 @@
+"""The Pulumi CLI as our users type it, run on this repository's program against a local
+cluster: a throwaway file backend and PULUMI_HOME under the run's folder, the stack's config in
+a file there too (--config-file), so nothing lands in the checkout or in ~/.pulumi."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class PulumiError(RuntimeError):
+    def __init__(self, args: list[str], result: subprocess.CompletedProcess[str]) -> None:
+        super().__init__(
+            f"pulumi {' '.join(args)} exited {result.returncode}:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
+        )
+        self.result = result
+
+
+@dataclass
+class PulumiStack:
+    workdir: Path
+    cluster_env: dict[str, str]
+    name: str = "twin"
+    echo: bool = True
+    passphrase: str = field(default_factory=lambda: secrets.token_hex(16))
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def config_file(self) -> Path:
+        return self.workdir / f"Pulumi.{self.name}.yaml"
+
+    def env(self) -> dict[str, str]:
+        state, home = self.workdir / "state", self.workdir / "pulumi-home"
+        state.mkdir(parents=True, exist_ok=True)
+        return {
+            **self.cluster_env,
+            "PULUMI_BACKEND_URL": f"file://{state}",
+            "PULUMI_HOME": str(home),
+            "PULUMI_CONFIG_PASSPHRASE": self.passphrase,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_SKIP_CONFIRMATIONS": "true",
+        }
+
+    def run(
+        self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = 3600
+    ) -> subprocess.CompletedProcess[str]:
+        argv = ["pulumi", *args, "--non-interactive", "--stack", self.name, "--config-file", str(self.config_file)]
+        if args and args[0] in ("stack",) and args[1:2] == ("init",):
+            argv = ["pulumi", *args, "--non-interactive"]
+        started = time.monotonic()
+        result = subprocess.run(
+            argv, cwd=ROOT, env=self.env(), input=stdin, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        self.timings.append((" ".join(args), time.monotonic() - started))
+        if self.echo:
+            sys.stdout.write(result.stdout)
+            sys.stdout.flush()
+        if check and result.returncode != 0:
+            raise PulumiError(list(args), result)
+        return result
+
+    def init(self, config: dict[str, str]) -> None:
+        # `stack init` takes no --config-file: it writes the stack's file (the passphrase's salt)
+        # beside Pulumi.yaml, and we move it to the run's folder at once.
+        made = ROOT / self.config_file.name
+        if made.exists():
+            raise RuntimeError(f"{made} exists: a stack of that name is configured in the checkout; remove it first")
+        self.run("stack", "init", self.name)
+        if made.exists():
+            made.rename(self.config_file)
+        for key, value in config.items():
+            self.run("config", "set", key, value)
+
+    def up(self, *overrides: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        flags = [arg for kv in overrides for arg in ("-c", kv)]
+        return self.run("up", "--yes", "--skip-preview", *flags, check=check)
+
+    def outputs(self) -> dict[str, Any]:
+        return dict(json.loads(self.run("stack", "output", "--json").stdout))
