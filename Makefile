@@ -90,9 +90,10 @@ scan: $(STAMP) $(SCAN_VENV)/.installed
 	$(SCAN_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(SCAN_VENV)/bin/hadolint Dockerfile
 
-# The cluster twin: Pulumi.demo.yaml rendered under Pulumi's mocks and run as processes, at
-# DEMO_MINUTE_SECONDS (default 10) per demo minute; same report and verdict as make demo.
-twin: $(STAMP)
+# The cluster twin: the real Pulumi CLI deploys Pulumi.demo.yaml to a local control plane whose one
+# node runs the pods as processes (rehearsal/kube), at DEMO_MINUTE_SECONDS (default 10) per demo
+# minute; same report and verdict as make demo. Needs the engine (make engine) and iptables.
+twin: $(STAMP) engine system
 	$(BIN)/bfdemo twin
 
 calibrate: $(STAMP)

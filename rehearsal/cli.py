@@ -4,7 +4,7 @@
   bfdemo calibrate  measure this machine and size the catalog and the traffic from it
   bfdemo restore    return the database to baseline after a crash; stop what a run left
   bfdemo plan NAME  print what a scenario changes and when (no cluster needed)
-  bfdemo twin       render the Pulumi stack and run it as processes: the cluster twin
+  bfdemo twin       pulumi up for real on a local cluster, pods as processes: the cluster twin
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_twin(args: argparse.Namespace) -> int:
-    from rehearsal.twin.__main__ import main as twin_main
+    from rehearsal.kube.twin import main as twin_main
 
     return twin_main(args.rest)
 
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=func.__doc__)
         _scenario_arg(p)
         p.set_defaults(func=func)
-    twin = sub.add_parser("twin", help="the rendered Pulumi stack run as processes (see make twin)")
+    twin = sub.add_parser("twin", help="the stack deployed by the real Pulumi CLI to a local cluster (see make twin)")
     twin.add_argument("rest", nargs=argparse.REMAINDER)
     twin.set_defaults(func=cmd_twin)
     plan = sub.add_parser("plan", help="what a scenario changes and when")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rehearsal.twin.layout import image_python, image_tree
+from rehearsal.kube.layout import image_python, image_tree
 
 REPO = Path(__file__).resolve().parents[1]
 

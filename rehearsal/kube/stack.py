@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+# The commands that read the stack's config (the others take no --config-file).
+TAKE_CONFIG_FILE = {"up", "preview", "destroy", "refresh", "config", "import"}
 
 
 class PulumiError(RuntimeError):
@@ -53,8 +55,10 @@ class PulumiStack:
     def run(
         self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = 3600
     ) -> subprocess.CompletedProcess[str]:
-        argv = ["pulumi", *args, "--non-interactive", "--stack", self.name, "--config-file", str(self.config_file)]
-        if args and args[0] in ("stack",) and args[1:2] == ("init",):
+        argv = ["pulumi", *args, "--non-interactive", "--stack", self.name]
+        if args[0] in TAKE_CONFIG_FILE:
+            argv += ["--config-file", str(self.config_file)]
+        if args[:2] == ("stack", "init"):
             argv = ["pulumi", *args, "--non-interactive"]
         started = time.monotonic()
         result = subprocess.run(

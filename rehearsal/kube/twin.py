@@ -14,7 +14,13 @@ The collector's image is stood in for by an OTLP receiver that forwards to this 
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import shlex
+import shutil
+import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +28,9 @@ from typing import Any
 import yaml
 
 from rehearsal.cluster import follow_report, judge
+from rehearsal.console import verdict
 from rehearsal.kube.cluster import CONTEXT, LocalCluster
-from rehearsal.kube.stack import PulumiStack
+from rehearsal.kube.stack import ROOT, PulumiStack
 from rehearsal.otlp import make_receiver
 from rehearsal.runner import RunOptions
 from scenarios.catalogue import get_scenario
@@ -54,6 +61,7 @@ def stack_config(stack_file: Path, overrides: dict[str, str]) -> tuple[dict[str,
 
 def run_twin(opts: TwinOptions) -> dict[str, Any]:
     opts.workdir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(opts.workdir / "pulumi", ignore_errors=True)  # a throwaway backend, each run its own
     config, scenario_name = stack_config(opts.stack, opts.overrides)
     namespace = config.get("bfdemo:namespace", "ecommerce-demo")
     receiver = make_receiver(None, None)
@@ -68,19 +76,46 @@ def run_twin(opts: TwinOptions) -> dict[str, Any]:
             stack.up(f"scenario={scenario_name}")
             outputs = stack.outputs()
             start = float(outputs["demoStartTimestamp"])
+            # `up` returns once the pods rolled: after minute 0, a generator joins late.
+            ready_after = round(time.time() - start, 1)
             assert cluster.agent is not None
             loadgen = f"http://{cluster.agent.proxy.address(namespace, LOAD_GENERATOR)}:{PORTS[LOAD_GENERATOR]}"
-            follow_opts = RunOptions(get_scenario(scenario_name), opts.workdir, float(config["bfdemo:demoMinuteSeconds"]),
-                                     opts.report_path, duration_minutes=opts.duration_minutes)
-            follow_report(follow_opts, loadgen, receiver, start, {
-                "calibration": outputs["calibration"],
-                "twin": {"engine": "pulumi CLI, real control plane, pods as processes (rehearsal/kube)",
-                         "stack": str(opts.stack), "config": config, "timeline": outputs["timeline"],
-                         "stand_ins": cluster.agent.notes(), "pulumi_seconds": stack.timings}})
+            follow_opts = RunOptions(
+                get_scenario(scenario_name),
+                opts.workdir,
+                float(config["bfdemo:demoMinuteSeconds"]),
+                opts.report_path,
+                duration_minutes=opts.duration_minutes,
+            )
+            follow_report(
+                follow_opts,
+                loadgen,
+                receiver,
+                start,
+                {
+                    "calibration": outputs["calibration"],
+                    "twin": {
+                        "engine": "pulumi CLI, real control plane, pods as processes (rehearsal/kube)",
+                        "stack": str(opts.stack),
+                        "config": config,
+                        "timeline": outputs["timeline"],
+                        "stand_ins": cluster.agent.notes(),
+                        "pods_ready_s_after_minute_0": ready_after,
+                        "pulumi_seconds": stack.timings,
+                    },
+                },
+            )
             print("pulumi config rm scenario && pulumi up (the restore) ...", flush=True)
             stack.run("config", "rm", "bfdemo:scenario")
             stack.up()
             report = judge(opts.report_path, kubectl, cluster.env())
+            report["twin"].update(
+                {
+                    "cpu_limits": cluster.agent.limits(),
+                    "logs": str(cluster.node_root / "pods"),
+                    "calibration_leftovers": calibration_leftovers(kubectl, cluster.env()),
+                }
+            )
         finally:
             print("pulumi destroy ...", flush=True)
             stack.run("destroy", "--yes", "--skip-preview", check=False)
@@ -88,3 +123,66 @@ def run_twin(opts: TwinOptions) -> dict[str, Any]:
     report["twin"]["pulumi_seconds"] = stack.timings
     opts.report_path.write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+LEFTOVERS_SQL = """SELECT json_build_object(
+  'databases', (SELECT coalesce(json_agg(datname), '[]') FROM pg_database WHERE datname LIKE '%\\_calibration'),
+  'orders', (SELECT count(*) FROM orders WHERE customer_id LIKE 'calibration-%'));
+"""
+
+
+def calibration_leftovers(kubectl: str, env: dict[str, str]) -> dict[str, Any]:
+    """What calibration could have left behind: its database, its orders in the demo's (read in the pod)."""
+    command = [
+        *shlex.split(kubectl),
+        "exec",
+        "-i",
+        "statefulset/postgres",
+        "-c",
+        "postgres",
+        "--",
+        "psql",
+        "-X",
+        "-At",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-U",
+        "ecommerce_user",
+        "-d",
+        "ecommerce",
+    ]
+    done = subprocess.run(
+        command, input=LEFTOVERS_SQL, capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bfdemo twin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stack", type=Path, default=ROOT / "Pulumi.demo.yaml")
+    parser.add_argument(
+        "-c",
+        dest="config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="stack config on top of the file (default: scenario=blackfriday, demoMinuteSeconds=10)",
+    )
+    parser.add_argument("--minutes", type=int, default=None, help="stop after this many demo minutes")
+    parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TWIN_WORKDIR", ".twin")))
+    args = parser.parse_args(argv)
+    overrides = {
+        "scenario": "blackfriday",
+        "demoMinuteSeconds": os.environ.get("DEMO_MINUTE_SECONDS", "10"),
+        **dict(item.split("=", 1) for item in args.config),
+    }
+    report = Path(os.environ.get("DEMO_REPORT") or args.workdir / "report.json").resolve()
+    print(f"Twin of {args.stack.name} with {overrides}; report: {report}", flush=True)
+    result = run_twin(TwinOptions(args.stack, args.workdir.resolve(), report, overrides, duration_minutes=args.minutes))
+    return verdict(result)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,9 +1,9 @@
-"""The shortened twin: Pulumi.demo.yaml rendered and run as processes for three demo minutes of
-the Black Friday timeline, on a small fixed catalog with a quick calibration. What it checks is
-that the rendered stack runs: each pod from the image's file tree under its CPU limit, the
-calibration Job and the Command reading its result, the seed Job, the scenario's own scripts,
-telemetry from every service, a complete restore. The full
-twin (`make twin`) is where the targets are judged."""
+"""The shortened twin: Pulumi.demo.yaml deployed by the real Pulumi CLI to the local cluster
+(pods as processes) and played for three demo minutes of the Black Friday timeline, on a small
+fixed catalog with a quick calibration. What it checks is that the stack runs: each pod from
+the image's file tree under its CPU limit, the calibration Job and the Command reading its
+result, the seed Job, the scenario's own scripts, telemetry from every service, a complete
+restore. The full twin (`make twin`) is where the targets are judged."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from rehearsal.kube.twin import TwinOptions, run_twin
 from rehearsal.twin.render import ROOT
-from rehearsal.twin.run import TwinOptions, run_twin
 from scenarios.calibration import Calibration
 
 
@@ -23,7 +23,9 @@ def twin() -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bfdemo-twin-"))
     report = workdir / "report.json"
     result = run_twin(TwinOptions(ROOT / "Pulumi.demo.yaml", workdir, report,
-                                  {"scenario": "blackfriday", "demoMinuteSeconds": "6", "demoLeadSeconds": "8",
+                                  # The default lead (30 s): with 8 s, the real rollout of the pods
+                                  # after the clock's stamp ended 1.7 s after minute 0.
+                                  {"scenario": "blackfriday", "demoMinuteSeconds": "6",
                                    "catalogProducts": "20000", "calibrationProbe": "quick"},
                                   duration_minutes=3))
     assert json.loads(report.read_text()) == json.loads(json.dumps(result))
@@ -32,7 +34,7 @@ def twin() -> dict:
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_the_rendered_stack_runs_the_first_minutes_on_schedule(twin: dict) -> None:
+def test_the_deployed_stack_runs_the_first_minutes_on_schedule(twin: dict) -> None:
     minutes = twin["minutes"]
     assert [m["minute"] for m in minutes] == [0, 1, 2]
     assert all(m["errors"] == 0 and m["requests"] > 0 for m in minutes)
@@ -43,24 +45,25 @@ def test_the_rendered_stack_runs_the_first_minutes_on_schedule(twin: dict) -> No
 
 
 @pytest.mark.slow
-def test_every_service_exported_spans_stamped_with_the_rendered_clock(twin: dict) -> None:
+def test_every_service_exported_spans_stamped_with_the_stacks_clock(twin: dict) -> None:
     server = [m["server"] for m in twin["minutes"]]
     assert all(s["catalog_requests"] > 0 for s in server)
-    assert sum(s["full_scan_spans"] for s in server) > 0  # the rendered break dropped the indexes
+    assert sum(s["full_scan_spans"] for s in server) > 0  # the break dropped the indexes
 
 
 @pytest.mark.slow
-def test_the_rendered_delete_restored_the_database(twin: dict) -> None:
+def test_removing_the_scenario_restored_the_database(twin: dict) -> None:
     assert twin["restore"] == {"indexes_restored": True, "invalid_indexes": []}
     assert twin["stock"]["products_unbalanced"] == 0 and twin["stock"]["orders_without_lines"] == 0
-    # A workload the twin does not know fails here, so the twin learns each new one.
-    assert set(twin["twin"]["not_run"]) == {"otel-collector", "postgres", "auto-revert"}
-    assert "unknown to the twin" not in twin["twin"]["not_run"].values()
+    # Every pod ran on the node; the report names what stood in for the images it cannot pull.
+    assert any("OpenTelemetry Collector stood in for" in note for note in twin["twin"]["stand_ins"])
+    assert any("PostgreSQL" in note and "fsync on" in note for note in twin["twin"]["stand_ins"])
     limits = twin["twin"]["cpu_limits"]
-    if limits:  # where cgroups can be written: each pod under its rendered limit
-        assert set(limits) == {"calibration", "catalog-seed", "product-catalog", "cart", "checkout",
-                               "load-generator"}
+    if limits:  # where cgroups can be written: each pod under its limit
+        assert {"calibration", "catalog-seed", "product-catalog", "cart", "checkout", "load-generator",
+                "postgres"} <= set(limits)
         assert all("limited to 500m CPU" in limits[n] for n in ("product-catalog", "cart", "checkout"))
+        assert "limited to 1 CPU" in limits["postgres"]
 
 
 @pytest.mark.slow
@@ -69,6 +72,7 @@ def test_the_calibration_job_measured_and_its_result_reached_the_load_generator(
     assert calibration.products == 20_000 and calibration.scenario == "blackfriday"
     assert calibration.catalog_capacity_qps > 0 and calibration.lock_throughput_per_s > 0
     assert "PostgreSQL pod, CPU limit 1" in calibration.database_cpu
-    assert "BFDEMO_CALIBRATION " in (Path(twin["twin"]["logs"]) / "calibration.log").read_text()
+    [log] = Path(twin["twin"]["logs"]).glob("*_calibration-*/logs/calibration.log")
+    assert "BFDEMO_CALIBRATION " in log.read_text()
     # It measured in a database of its own and dropped it: nothing of it in the demo's data.
     assert twin["twin"]["calibration_leftovers"] == {"databases": [], "orders": 0}

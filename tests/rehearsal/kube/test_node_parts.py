@@ -13,8 +13,11 @@ from rehearsal.kube.kubectl import parse_exec
 from rehearsal.kube.podenv import EnvError, expand, resolve, route
 from rehearsal.kube.proxy import Backend, ServicePort, ready_backends, rules
 
-POD = {"metadata": {"name": "web-0", "namespace": "shop", "uid": "u1", "labels": {"app": "web"}},
-       "spec": {"nodeName": "n1"}, "status": {"podIP": "127.2.0.7"}}
+POD = {
+    "metadata": {"name": "web-0", "namespace": "shop", "uid": "u1", "labels": {"app": "web"}},
+    "spec": {"nodeName": "n1"},
+    "status": {"podIP": "127.2.0.7"},
+}
 DATA = {("ConfigMap", "cfg"): {"A": "1", "URL": "http://catalog:8080/x"}, ("Secret", "pw"): {"password": "s3cret"}}
 
 
@@ -25,12 +28,16 @@ def lookup(kind: str, name: str) -> dict[str, str]:
 
 
 def test_env_resolves_as_the_kubelet_does() -> None:
-    container = {"envFrom": [{"configMapRef": {"name": "cfg"}}],
-                 "env": [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "pw", "key": "password"}}},
-                         {"name": "ME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-                         {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-                         {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
-                         {"name": "DSN", "value": "$(ME):$(PW)@$(NOPE) $$(ME)"}]}
+    container = {
+        "envFrom": [{"configMapRef": {"name": "cfg"}}],
+        "env": [
+            {"name": "PW", "valueFrom": {"secretKeyRef": {"name": "pw", "key": "password"}}},
+            {"name": "ME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
+            {"name": "DSN", "value": "$(ME):$(PW)@$(NOPE) $$(ME)"},
+        ],
+    }
     env = resolve(container, POD, lookup)
     assert env["A"] == "1" and env["PW"] == "s3cret" and env["ME"] == "web-0"
     assert env["IP"] == "127.2.0.7" and env["APP"] == "web"
@@ -42,15 +49,22 @@ def test_a_missing_key_fails_unless_optional() -> None:
     missing = {"env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "NOPE"}}}]}
     with pytest.raises(EnvError, match="NOPE"):
         resolve(missing, POD, lookup)
-    optional = {"env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "NOPE", "optional": True}}}]}
+    optional = {
+        "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "NOPE", "optional": True}}}]
+    }
     assert resolve(optional, POD, lookup) == {}
     assert expand("$(A)-$(B)", {"A": "a"}) == "a-$(B)"
 
 
 def test_services_are_routed_where_a_resolver_would_look_them_up() -> None:
-    env = {"CATALOG_URL": "http://catalog:8080/x", "FULL": "http://catalog.shop.svc.cluster.local:8080",
-           "DB_HOST": "postgres", "POSTGRES_USER": "postgres", "OTHER": "http://catalog-admin:1",
-           "ELSEWHERE": "http://catalog.other:8080"}
+    env = {
+        "CATALOG_URL": "http://catalog:8080/x",
+        "FULL": "http://catalog.shop.svc.cluster.local:8080",
+        "DB_HOST": "postgres",
+        "POSTGRES_USER": "postgres",
+        "OTHER": "http://catalog-admin:1",
+        "ELSEWHERE": "http://catalog.other:8080",
+    }
     out = route(env, {"catalog": "127.1.0.2", "postgres": "127.1.0.3"}, "shop")
     assert out["CATALOG_URL"] == "http://127.1.0.2:8080/x"
     assert out["FULL"] == "http://127.1.0.2:8080"
@@ -61,15 +75,22 @@ def test_services_are_routed_where_a_resolver_would_look_them_up() -> None:
 
 
 def _pod(ip: str, ready: bool, app: str = "web", namespace: str = "shop") -> dict:
-    return {"metadata": {"name": ip, "namespace": namespace, "labels": {"app": app}},
-            "spec": {"containers": [{"ports": [{"name": "http", "containerPort": 8080}]}]},
-            "status": {"podIP": ip, "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+    return {
+        "metadata": {"name": ip, "namespace": namespace, "labels": {"app": app}},
+        "spec": {"containers": [{"ports": [{"name": "http", "containerPort": 8080}]}]},
+        "status": {"podIP": ip, "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+    }
 
 
 def test_service_rules_spread_over_ready_endpoints() -> None:
     service = {"metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"app": "web"}}}
-    pods = [_pod("127.2.0.1", True), _pod("127.2.0.2", False), _pod("127.2.0.3", True),
-            _pod("127.2.0.4", True, app="other"), _pod("127.2.0.5", True, namespace="elsewhere")]
+    pods = [
+        _pod("127.2.0.1", True),
+        _pod("127.2.0.2", False),
+        _pod("127.2.0.3", True),
+        _pod("127.2.0.4", True, app="other"),
+        _pod("127.2.0.5", True, namespace="elsewhere"),
+    ]
     backends = ready_backends(service, {"port": 80, "targetPort": "http"}, pods)
     assert backends == (Backend("127.2.0.1", 8080), Backend("127.2.0.3", 8080))
     text = rules([ServicePort("127.1.0.2", 80, backends), ServicePort("127.1.0.9", 5432, ())])
@@ -83,8 +104,23 @@ def test_service_rules_spread_over_ready_endpoints() -> None:
 
 
 def test_the_exec_shim_reads_kubectl_arguments_as_scripts_write_them() -> None:
-    args = ["--context", "bfdemo", "-n", "ecommerce-demo", "exec", "-i", "statefulset/postgres", "-c", "postgres",
-            "--", "psql", "-X", "-1", "-U", "u"]
+    args = [
+        "--context",
+        "bfdemo",
+        "-n",
+        "ecommerce-demo",
+        "exec",
+        "-i",
+        "statefulset/postgres",
+        "-c",
+        "postgres",
+        "--",
+        "psql",
+        "-X",
+        "-1",
+        "-U",
+        "u",
+    ]
     assert parse_exec(args) == ("ecommerce-demo", "statefulset/postgres", "postgres", ["psql", "-X", "-1", "-U", "u"])
     assert parse_exec(["exec", "web-0", "--namespace=shop", "--", "true"]) == ("shop", "web-0", None, ["true"])
 
