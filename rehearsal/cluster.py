@@ -45,17 +45,21 @@ SELECT json_build_object(
 """
 
 
-def aftermath(kubectl: str, scenario: Scenario, user: str = "ecommerce_user", db: str = "ecommerce",
-              env: dict[str, str] | None = None) -> dict[str, Any]:
-    """The database after the restore, read in the PostgreSQL pod: its indexes and its stock."""
+def pod_psql(kubectl: str, sql: str, env: dict[str, str] | None = None, *flags: str,
+             user: str = "ecommerce_user", db: str = "ecommerce") -> str:
+    """`sql` run by psql in the PostgreSQL pod, as the scenario's own commands reach it; its output."""
     command = [*shlex.split(kubectl), "exec", "-i", "statefulset/postgres", "-c", "postgres", "--",
-               "psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-v", f"indexes={','.join(scenario.dropped_indexes)}",
-               "-U", user, "-d", db]
-    done = subprocess.run(command, input=AFTERMATH_SQL, capture_output=True, text=True, timeout=300, env=env,
-                          check=False)
+               "psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", *flags, "-U", user, "-d", db]
+    done = subprocess.run(command, input=sql, capture_output=True, text=True, timeout=300, env=env, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"reading the aftermath failed ({done.returncode}): {done.stderr.strip()[-400:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+        raise RuntimeError(f"psql in the pod failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+    return done.stdout.strip()
+
+
+def aftermath(kubectl: str, scenario: Scenario, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The database after the restore, read in the PostgreSQL pod: its indexes and its stock."""
+    out = pod_psql(kubectl, AFTERMATH_SQL, env, "-v", f"indexes={','.join(scenario.dropped_indexes)}")
+    return json.loads(out.splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def follow_report(opts: RunOptions, loadgen: str, receiver: OtlpReceiver, start: float,

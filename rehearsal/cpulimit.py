@@ -106,3 +106,15 @@ def _group(group: Path, quota_us: int) -> Path:
     else:
         (group / "cpu.max").write_text(f"{quota_us} {PERIOD_US}")
     return group
+
+
+def release_stale(prefix: str) -> int:
+    """Remove the empty groups named `prefix`* that a killed run left (the kernel refuses a group
+    that still holds a process, so a live one stays); how many went."""
+    removed = 0
+    for root in (V1, V2):
+        for group in root.glob(f"{prefix}*") if root.exists() else ():
+            with contextlib.suppress(OSError):
+                group.rmdir()
+                removed += 1
+    return removed

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from rehearsal.cpulimit import release_stale
 from rehearsal.kube.api import Api
 from rehearsal.kube.images import (
     COLLECTOR_REPOSITORY,
@@ -31,7 +32,7 @@ from rehearsal.kube.images import (
 )
 from rehearsal.kube.kubelet import KubeletServer
 from rehearsal.kube.node import NodeInfo, NodeLease
-from rehearsal.kube.pods import NodeContext, PodWorker
+from rehearsal.kube.pods import POD_GROUP_PREFIX, NodeContext, PodWorker
 from rehearsal.kube.proxy import Proxy
 
 POD_RANGE = ipaddress.ip_network("127.2.0.0/16")
@@ -70,6 +71,7 @@ class NodeAgent:
 
     def start(self) -> NodeAgent:
         self.root.mkdir(parents=True, exist_ok=True)
+        release_stale(POD_GROUP_PREFIX)  # a killed node's pods' CPU groups, now empty
         self.api.ensure_storage_class()
         self.proxy.start()
         self.kubelet = KubeletServer(HOST_IP, self.root / "kubelet", self.log_file, self.exec).start()

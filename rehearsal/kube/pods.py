@@ -24,6 +24,7 @@ from rehearsal.kube.volumes import VolumeError, pod_volumes
 
 BACKOFF_S, BACKOFF_MAX_S = 10.0, 300.0
 CREATING = ("ContainerCreating", "")
+POD_GROUP_PREFIX = "bfdemo-pod-"  # each container's CPU group: bfdemo-pod-<pod uid>-<container>
 
 
 @dataclass
@@ -122,7 +123,7 @@ class PodWorker(threading.Thread):
             launch,
             self.log_path(c["name"]),
             ((c.get("resources") or {}).get("limits") or {}).get("cpu"),
-            f"bfdemo-pod-{meta['uid'][:8]}-{c['name']}",
+            f"{POD_GROUP_PREFIX}{meta['uid'][:8]}-{c['name']}",
             notes=list(launch.notes),
         )
         self.exec_targets[c["name"]] = (image, env, mounts)

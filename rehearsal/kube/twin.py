@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from rehearsal.cluster import follow_report, judge
+from rehearsal.cluster import follow_report, judge, pod_psql
 from rehearsal.console import verdict
 from rehearsal.kube.cluster import CONTEXT, LocalCluster
 from rehearsal.kube.stack import ROOT, PulumiStack
@@ -133,28 +131,7 @@ LEFTOVERS_SQL = """SELECT json_build_object(
 
 def calibration_leftovers(kubectl: str, env: dict[str, str]) -> dict[str, Any]:
     """What calibration could have left behind: its database, its orders in the demo's (read in the pod)."""
-    command = [
-        *shlex.split(kubectl),
-        "exec",
-        "-i",
-        "statefulset/postgres",
-        "-c",
-        "postgres",
-        "--",
-        "psql",
-        "-X",
-        "-At",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-U",
-        "ecommerce_user",
-        "-d",
-        "ecommerce",
-    ]
-    done = subprocess.run(
-        command, input=LEFTOVERS_SQL, capture_output=True, text=True, env=env, timeout=120, check=True
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return dict(json.loads(pod_psql(kubectl, LEFTOVERS_SQL, env).splitlines()[-1]))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,18 +7,22 @@ the database, through `kubectl exec ... psql` as the scenario's own commands rea
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from rehearsal.cluster import pod_psql
 from rehearsal.kube.cluster import CONTEXT, LocalCluster
 from rehearsal.kube.procs import engine_bin_dirs, missing_binaries
 from rehearsal.kube.stack import PulumiStack
 from scenarios.catalogue import get_scenario
 
 pytestmark = pytest.mark.slow
+
+# The last run's `pulumi preview --diff` of the scenario, as a reviewer sees it.
+GOLDEN = Path(os.environ.get("BFDEMO_PREVIEW_OUT", "build/preview-diff-blackfriday.txt"))
 
 NAMESPACE = "ecommerce-demo"
 DROPPED = get_scenario("blackfriday").dropped_indexes
@@ -39,37 +43,7 @@ class Deployed:
     stack: PulumiStack
 
     def psql(self, sql: str) -> str:
-        done = subprocess.run(
-            [
-                "kubectl",
-                "--context",
-                CONTEXT,
-                "-n",
-                NAMESPACE,
-                "exec",
-                "-i",
-                "statefulset/postgres",
-                "-c",
-                "postgres",
-                "--",
-                "psql",
-                "-X",
-                "-At",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-U",
-                "ecommerce_user",
-                "-d",
-                "ecommerce",
-            ],
-            input=sql,
-            capture_output=True,
-            text=True,
-            env=self.cluster.env(),
-            timeout=120,
-            check=True,
-        )
-        return done.stdout.strip()
+        return pod_psql(f"kubectl --context {CONTEXT} -n {NAMESPACE}", sql, self.cluster.env())
 
     def indexes(self) -> set[str]:
         names = ",".join(f"'{name}'" for name in DROPPED)
@@ -100,6 +74,21 @@ def test_the_baseline_comes_up_with_every_index(deployed: Deployed) -> None:
     deployed.stack.up()
     assert deployed.indexes() == set(DROPPED)
     assert deployed.stack.outputs()["scenario"] == "baseline"
+
+
+def test_the_scenarios_preview_shows_the_commands_and_the_configuration_that_change(deployed: Deployed) -> None:
+    # What a pull request's preview shows a reviewer: the break with its SQL, the clock, and the
+    # services' configuration turning to the scenario; nothing deleted or replaced.
+    out = deployed.stack.run("preview", "--diff", "-c", "scenario=blackfriday").stdout
+    GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+    GOLDEN.write_text(out)  # kept beside the test run's own files, for the README and the review
+    assert "scenario-break-database" in out and "scenario-demo-clock" in out
+    assert "psql -X -1 -v ON_ERROR_STOP=1" in out and "-- Black Friday misconfiguration" in out
+    assert "services-config" in out and "scenario-auto-revert" in out
+    # Nothing deleted; only the content-named ConfigMaps are replaced (that is what rolls the pods).
+    assert "to delete" not in out[out.rindex("Resources:"):]
+    replaced = [line for line in out.splitlines() if "(replace)" in line]
+    assert replaced and all("kubernetes:core/v1:ConfigMap" in line for line in replaced), replaced
 
 
 def test_the_scenario_drops_the_indexes_and_stamps_the_clock(deployed: Deployed) -> None:
