@@ -10,10 +10,12 @@ from infra.config import StackConfig
 
 
 def service_config(cfg: StackConfig, db_env: dict[str, str], otlp_endpoint: str,
-                   start: pulumi.Output[int] | None) -> pulumi.Output[dict[str, str]]:
+                   start: pulumi.Output[int] | None) -> dict[str, pulumi.Input[str]]:
     """The services' ConfigMap: DB_* (no password), the scenario's values, the demo clock and
     the collector endpoint. DEMO_START_TIMESTAMP is set only while a scenario is active: the
-    services treat its absence as 'no demo clock'."""
+    services treat its absence as 'no demo clock'. The clock is the one value only the apply
+    knows: it stays an output of its own, so a preview shows every other value's change (a map
+    made as a whole from the clock showed every value as removed)."""
     from scenarios.catalogue import SCENARIOS
 
     # Every key any scenario changes is written, at its baseline value unless the active
@@ -30,8 +32,8 @@ def service_config(cfg: StackConfig, db_env: dict[str, str], otlp_endpoint: str,
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
     }
     if start is None:
-        return pulumi.Output.from_input(data)
-    return start.apply(lambda ts: {**data, "DEMO_START_TIMESTAMP": str(ts)})
+        return dict(data)
+    return {**data, "DEMO_START_TIMESTAMP": start.apply(str)}
 
 
 def watch_commands(cfg: StackConfig) -> dict[str, str]:

@@ -29,7 +29,7 @@ class StorefrontArgs:
     image: str
     image_pull_policy: str
     # Every key the services read from the shared ConfigMap (DB_*, DEMO_*, OTEL endpoint).
-    config: pulumi.Input[dict[str, str]]
+    config: dict[str, pulumi.Input[str]]
     password_secret: pulumi.Input[str]
     loadgen_replicas: int
     calibration_json: pulumi.Input[str]  # the calibration Job's result, or the config's override

@@ -61,16 +61,33 @@ class PulumiStack:
         if args[:2] == ("stack", "init"):
             argv = ["pulumi", *args, "--non-interactive"]
         started = time.monotonic()
-        result = subprocess.run(
-            argv, cwd=ROOT, env=self.env(), input=stdin, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        self.timings.append((" ".join(args), time.monotonic() - started))
-        if self.echo:
-            sys.stdout.write(result.stdout)
-            sys.stdout.flush()
+        result = self._call(argv, stdin, timeout)
+        self.timings.append((" ".join(args), round(time.monotonic() - started, 1)))
         if check and result.returncode != 0:
             raise PulumiError(list(args), result)
         return result
+
+    def _call(self, argv: list[str], stdin: str | None, timeout: float) -> subprocess.CompletedProcess[str]:
+        """The command's output (stderr with it), shown as it comes when `echo`: an `up` takes minutes."""
+        with subprocess.Popen(argv, cwd=ROOT, env=self.env(), stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+            if stdin:
+                assert proc.stdin is not None
+                proc.stdin.write(stdin)
+                proc.stdin.close()
+            lines = []
+            deadline = time.monotonic() + timeout
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line)
+                if self.echo:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise TimeoutError(f"{' '.join(argv[:3])} took over {timeout:.0f} s")
+            code = proc.wait()
+        return subprocess.CompletedProcess(argv, code, "".join(lines), "")
 
     def init(self, config: dict[str, str]) -> None:
         # `stack init` takes no --config-file: it writes the stack's file (the passphrase's salt)
@@ -89,4 +106,6 @@ class PulumiStack:
         return self.run("up", "--yes", "--skip-preview", *flags, check=check)
 
     def outputs(self) -> dict[str, Any]:
-        return dict(json.loads(self.run("stack", "output", "--json").stdout))
+        text = self.run("stack", "output", "--json").stdout
+        value, _ = json.JSONDecoder().raw_decode(text[text.index("{"):])  # past any warning line
+        return dict(value)

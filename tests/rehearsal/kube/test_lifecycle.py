@@ -7,6 +7,7 @@ the database, through `kubectl exec ... psql` as the scenario's own commands rea
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,9 @@ def test_the_scenarios_preview_shows_the_commands_and_the_configuration_that_cha
     assert "scenario-break-database" in out and "scenario-demo-clock" in out
     assert "psql -X -1 -v ON_ERROR_STOP=1" in out and "-- Black Friday misconfiguration" in out
     assert "services-config" in out and "scenario-auto-revert" in out
+    # The services' new values are readable: only the clock, stamped by the apply, is unknown.
+    assert re.search(r'~ DEMO_MODE\s*: "off" => "blackfriday"', out), out[:3000]
+    assert re.search(r"\+ DEMO_START_TIMESTAMP\s*: \[unknown\]", out)
     # Nothing deleted; only the content-named ConfigMaps are replaced (that is what rolls the pods).
     assert "to delete" not in out[out.rindex("Resources:"):]
     replaced = [line for line in out.splitlines() if "(replace)" in line]
