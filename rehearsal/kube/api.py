@@ -13,6 +13,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from rehearsal.kube.podenv import EnvError
 from rehearsal.kube.volumes import VolumeError, storage_class, volume_for
 
 
@@ -38,8 +39,6 @@ class Api:
         """(kind, name) -> the ConfigMap's data or the Secret's decoded data."""
 
         def get(kind: str, name: str) -> dict[str, str]:
-            from rehearsal.kube.podenv import EnvError
-
             try:
                 if kind == "ConfigMap":
                     return dict(

@@ -100,7 +100,6 @@ class PodWorker(threading.Thread):
                     VolumeError: "ContainerCreating",
                 }[type(err)]
                 for c in spec["containers"]:
-                    self.waiting.setdefault(c["name"], (reason, str(err)))
                     self.waiting[c["name"]] = (reason, str(err))
                 self._report()
                 self.deleting.wait(2.0)
