@@ -26,6 +26,16 @@ def stamp(at: float | None = None) -> str:
     return datetime.fromtimestamp(at if at is not None else time.time(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def log_tail(log: Path, lines: int = 80, limit: int = 2048) -> str:
+    """The end of a log as the kubelet takes it for a termination message: its last 80 lines
+    or 2048 bytes, whichever is shorter."""
+    try:
+        data = log.read_bytes()[-limit:]
+    except OSError:
+        return ""
+    return b"".join(data.splitlines(keepends=True)[-lines:]).decode(errors="replace")
+
+
 @dataclass
 class Probe:
     """A probe's schedule and counts. `check` says whether one attempt passed."""
@@ -107,6 +117,9 @@ class Container:
     restarts: int = 0
     prepared: bool = False
     notes: list[str] = field(default_factory=list)
+    # terminationMessagePolicy FallbackToLogsOnError: a failed container's message is the end
+    # of its log. (The File policy's /dev/termination-log has no place in a process; none is read.)
+    logs_on_error: bool = False
 
     def start(self) -> None:
         if self.launch.prepare is not None and not self.prepared:
@@ -154,15 +167,16 @@ class Container:
             return {"waiting": {"reason": "ContainerCreating"}}
         if self.exit_code is None:
             return {"running": {"startedAt": stamp(self.started_at)}}
-        return {
-            "terminated": {
-                "exitCode": self.exit_code,
-                "reason": "Completed" if self.exit_code == 0 else "Error",
-                "startedAt": stamp(self.started_at),
-                "finishedAt": stamp(self.finished_at),
-                "containerID": self.container_id(),
-            }
+        terminated = {
+            "exitCode": self.exit_code,
+            "reason": "Completed" if self.exit_code == 0 else "Error",
+            "startedAt": stamp(self.started_at),
+            "finishedAt": stamp(self.finished_at),
+            "containerID": self.container_id(),
         }
+        if self.exit_code != 0 and self.logs_on_error:
+            terminated["message"] = log_tail(self.log)
+        return {"terminated": terminated}
 
     def container_id(self) -> str:
         return f"process://{self.proc.pid}" if self.proc is not None else ""

@@ -58,12 +58,15 @@ class Mounts:
         return self.paths[best] / os.path.relpath(path, best)
 
     def rewrite(self, text: str) -> str:
-        """`text` with each container path under a mount (as a word of it) made the local one."""
-        for mount in sorted(self.paths, key=len, reverse=True):
-            pattern = re.compile(rf"(?<![\w/]){re.escape(mount.rstrip('/'))}(?=/|\s|$|;|\))")
-            local = str(self.paths[mount])
-            text = pattern.sub(lambda _match: local, text)  # noqa: B023 - used at once, in this loop
-        return text
+        """`text` with each container path under a mount (as a word of it) made the local one, in
+        one pass: a local folder written in is never taken for a mount path itself (a node
+        under /tmp, a pod mounting /tmp)."""
+        if not self.paths:
+            return text
+        mounts = {m.rstrip("/") or "/": str(local) for m, local in self.paths.items()}
+        words = "|".join(re.escape(m) for m in sorted(mounts, key=len, reverse=True))
+        pattern = re.compile(rf"(?<![\w/])({words})(?=/|\s|$|;|\))")
+        return pattern.sub(lambda match: mounts[match.group(1)], text)
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def resolve(container: Mapping[str, Any], pod: Mapping[str, Any], lookup: Lookup
     return env
 
 
-HOST_KEY = re.compile(r"(?:^|_)(?:HOST|HOSTNAME|ADDR|ADDRESS|SERVER)$")
+HOST_KEY = re.compile(r"(?:^|_|^PG)(?:HOST|HOSTNAME|ADDR|ADDRESS|SERVER)$")
 
 
 def _host(name: str, namespace: str) -> str:

@@ -124,6 +124,7 @@ class PodWorker(threading.Thread):
             ((c.get("resources") or {}).get("limits") or {}).get("cpu"),
             f"{POD_GROUP_PREFIX}{meta['uid'][:8]}-{c['name']}",
             notes=list(launch.notes),
+            logs_on_error=c.get("terminationMessagePolicy") == "FallbackToLogsOnError",
         )
         self.exec_targets[c["name"]] = (image, env, mounts)
         self.probes[c["name"]] = {

@@ -61,6 +61,7 @@ def test_services_are_routed_where_a_resolver_would_look_them_up() -> None:
         "CATALOG_URL": "http://catalog:8080/x",
         "FULL": "http://catalog.shop.svc.cluster.local:8080",
         "DB_HOST": "postgres",
+        "PGHOST": "postgres",  # libpq's own (the revert Job's psql)
         "POSTGRES_USER": "postgres",
         "OTHER": "http://catalog-admin:1",
         "ELSEWHERE": "http://catalog.other:8080",
@@ -68,7 +69,7 @@ def test_services_are_routed_where_a_resolver_would_look_them_up() -> None:
     out = route(env, {"catalog": "127.1.0.2", "postgres": "127.1.0.3"}, "shop")
     assert out["CATALOG_URL"] == "http://127.1.0.2:8080/x"
     assert out["FULL"] == "http://127.1.0.2:8080"
-    assert out["DB_HOST"] == "127.1.0.3"
+    assert out["DB_HOST"] == out["PGHOST"] == "127.1.0.3"
     # Not a host: a database user named like the Service; a longer name; another namespace.
     assert out["POSTGRES_USER"] == "postgres"
     assert out["OTHER"] == "http://catalog-admin:1" and out["ELSEWHERE"] == "http://catalog.other:8080"
@@ -134,3 +135,31 @@ def test_images_and_mounts() -> None:
     assert mounts.local("/var/lib/postgresql/data/pgdata") == Path("/v/data/pgdata")
     assert mounts.local("/var/run/postgresql") == Path("/v/run")
     assert mounts.local("/etc") is None
+    # The revert Job's script, on a node whose folders lie under /tmp while the pod mounts /tmp:
+    # each path is rewritten once, the local folder never taken for a mount path.
+    job = Mounts({"/sql": Path("/tmp/node/v/u1/sql"), "/tmp": Path("/tmp/node/v/u1/tmp")})
+    assert job.rewrite("psql -f /sql/restore.sql; cd /tmp && ls /sqlite /tmp") == (
+        "psql -f /tmp/node/v/u1/sql/restore.sql; cd /tmp/node/v/u1/tmp && ls /sqlite /tmp/node/v/u1/tmp")
+
+
+def test_a_failed_containers_message_is_the_end_of_its_log_when_its_policy_says_so(tmp_path: Path) -> None:
+    import sys
+
+    from rehearsal.kube.containers import Container
+    from rehearsal.kube.images import Launch
+
+    script = "import sys\nfor i in range(200): print('line', i)\nprint('calibration failed: the reason'); sys.exit(3)"
+    launch = Launch([sys.executable, "-c", script], {}, tmp_path)
+    states = {}
+    for policy in (True, False):
+        c = Container("job", launch, tmp_path / f"{policy}.log", None, "g", logs_on_error=policy)
+        c.start()
+        assert c.proc is not None
+        c.proc.wait()
+        while c.poll() is None:
+            pass
+        states[policy] = c.state()["terminated"]
+    assert states[True]["exitCode"] == 3 and states[True]["reason"] == "Error"
+    message = states[True]["message"]
+    assert message.endswith("calibration failed: the reason\n") and len(message.splitlines()) == 80
+    assert "message" not in states[False]
