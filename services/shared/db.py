@@ -202,8 +202,14 @@ class QueryRunner:
         return list(rows)  # type: ignore[arg-type]
 
 
+# The server answered and refused these credentials: waiting will not change that.
+REFUSED = ("password authentication failed", "no pg_hba.conf entry", "does not exist")
+
+
 def wait_until_reachable(conninfo: str, timeout_s: float = 60.0) -> None:
-    """Returns once the database accepts a connection; raises the last error after `timeout_s`.
+    """Returns once the database accepts a connection; raises the last error after `timeout_s`,
+    or at once when the server refuses the role, password or database (a rotated password
+    fails a Job in seconds, with PostgreSQL's own sentence, instead of after the timeout).
     A Job started as soon as PostgreSQL turned Ready can still be refused for a moment: the
     Service routes to a pod only once its endpoints reach every node's proxy (measured on the
     rehearsal's real control plane: the calibration Job, started right after the StatefulSet's
@@ -213,7 +219,7 @@ def wait_until_reachable(conninfo: str, timeout_s: float = 60.0) -> None:
         try:
             psycopg.connect(conninfo, connect_timeout=5).close()
             return
-        except psycopg.OperationalError:
-            if time.monotonic() >= deadline:
+        except psycopg.OperationalError as exc:
+            if time.monotonic() >= deadline or any(reason in str(exc) for reason in REFUSED):
                 raise
             time.sleep(1.0)  # a retry interval, not a simulated delay
