@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 
 from scenarios.model import Scenario
-from scenarios.scripts import restorations, sql_exists
+from scenarios.scripts import restorations, sql_exists, sql_text
+
+LOCK_TIMEOUT = re.compile(r"^\s*SET\s+(LOCAL\s+)?lock_timeout\b", re.IGNORECASE | re.MULTILINE)
 
 
 class ScenarioError(ValueError):
@@ -86,6 +89,9 @@ def _rest(s: Scenario) -> list[str]:
     errors: list[str] = []
     missing = [name for name in (s.break_sql, s.restore_sql) if not sql_exists(name)]
     errors += [f"scenario '{s.name}': SQL file scenarios/sql/{name} does not exist" for name in missing]
+    if s.break_sql not in missing and not LOCK_TIMEOUT.search(sql_text(s.break_sql)):
+        errors.append(f"scenario '{s.name}': {s.break_sql} sets no lock_timeout; a break that waits for "
+                      "a lock queues every query of the shop behind it")
     if not s.dropped_indexes:
         errors.append(f"scenario '{s.name}': dropped_indexes is empty")
     elif s.restore_sql not in missing:

@@ -152,3 +152,9 @@ def report_without_catalog_counts(on_target_report):
     for m in on_target_report["minutes"]:
         del m["catalog_listings"], m["catalog_failures"]
     return on_target_report
+
+
+@pytest.fixture
+def break_without_lock_timeout():
+    # An existing SQL file with no lock_timeout: the restore, offered as a break.
+    return dataclasses.replace(BLACKFRIDAY, break_sql=BLACKFRIDAY.restore_sql)

@@ -37,6 +37,7 @@ def test_blackfriday_matches_the_seed_timeline():
         ("negative_rpm", "traffic target at minute 10 is -5.0 RPM"),
         ("empty_phase", "phase 'all' ends at minute 0, which is not after its start 0"),
         ("targets_beyond_duration", "target slow_catalog covers minutes 16-31"),
+        ("break_without_lock_timeout", "blackfriday/restore.sql sets no lock_timeout"),
     ],
 )
 def test_invalid_definitions_are_rejected_with_a_sentence(request, fixture, message):
