@@ -4,7 +4,8 @@ end), and a local Command reads its result from the Job's log into Pulumi's stat
 
 Fixed once measured: the Job ignores changes to its spec (a rebuilt image, a new scenario do
 not measure again) and the Command runs only when the Job is new. `calibrationRun` names the
-Job, so setting it to a new value is the one way to measure again (README: Recalibrating)."""
+Job, so setting it to a new value is the one way to measure again (README: Recalibrating).
+A Job that failed is replaced by the next `pulumi up` (replaceUnready), which measures again."""
 
 from __future__ import annotations
 
@@ -100,10 +101,15 @@ class CatalogCalibration(pulumi.ComponentResource):
                 "active_deadline_seconds": DEADLINE_SECONDS,
                 "template": spec.run_once_pod(NAME, UID, container),
             },
-            opts=child_options(self, opts, ignore_changes=["spec"]),
+            # Delete first: a new calibrationRun that fails leaves no older Job behind to collide
+            # with (measured: going back to the old run then hit that Job, and every `up` failed).
+            opts=child_options(self, opts, ignore_changes=["spec"], delete_before_replace=True),
         )
         self.reader = Command(
-            f"{name}-result", create=result_script(args.kubectl, job), triggers=[job],
+            # The Job's uid: a Job created again (replaced when it failed, or named by an earlier
+            # run again) is read again, never left behind a result from its predecessor.
+            f"{name}-result", create=result_script(args.kubectl, job),
+            triggers=[job, self.job.metadata.apply(lambda m: m.uid)],
             opts=child_options(self, opts, depends_on=[self.job]))
         self.result: pulumi.Output[str] = self.reader.stdout.apply(parse)
         self.register_outputs({"result": self.result})

@@ -52,16 +52,25 @@ class PulumiStack:
             "PULUMI_SKIP_CONFIRMATIONS": "true",
         }
 
-    def run(
-        self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = 3600
-    ) -> subprocess.CompletedProcess[str]:
+    def argv(self, *args: str) -> list[str]:
         argv = ["pulumi", *args, "--non-interactive", "--stack", self.name]
         if args[0] in TAKE_CONFIG_FILE:
             argv += ["--config-file", str(self.config_file)]
         if args[:2] == ("stack", "init"):
             argv = ["pulumi", *args, "--non-interactive"]
+        return argv
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """The command started and left running, in a process group of its own (to be killed
+        as a closed laptop or a lost terminal would)."""
+        return subprocess.Popen(self.argv(*args), cwd=ROOT, env=self.env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+    def run(
+        self, *args: str, check: bool = True, stdin: str | None = None, timeout: float = 3600
+    ) -> subprocess.CompletedProcess[str]:
         started = time.monotonic()
-        result = self._call(argv, stdin, timeout)
+        result = self._call(self.argv(*args), stdin, timeout)
         self.timings.append((" ".join(args), round(time.monotonic() - started, 1)))
         if check and result.returncode != 0:
             raise PulumiError(list(args), result)

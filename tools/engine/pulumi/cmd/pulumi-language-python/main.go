@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -29,6 +30,9 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 )
+
+// How often the host checks that the engine that started it is still there.
+const healthInterval = 30 * time.Second
 
 // Exit code of the exec shim after it has shown the user an actionable message itself.
 const userActionableExit = 32
@@ -47,10 +51,23 @@ func main() {
 		fail(err)
 	}
 	h := &host{shim: filepath.Join(filepath.Dir(self), "pulumi-language-python-exec")}
+	// Stop with the engine, as upstream's host does: a `pulumi up` killed with SIGKILL leaves
+	// its plugins behind, and this one then ends at its next health check.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := make(chan bool)
+	go func() {
+		<-ctx.Done()
+		close(stop)
+	}()
 	if flag.NArg() > 0 {
 		h.engine = flag.Arg(0)
+		if err := rpcutil.Healthcheck(ctx, h.engine, healthInterval, cancel); err != nil {
+			fail(err)
+		}
 	}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: stop,
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, h)
 			return nil
