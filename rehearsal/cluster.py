@@ -65,7 +65,9 @@ def aftermath(kubectl: str, scenario: Scenario, env: dict[str, str] | None = Non
 def follow_report(opts: RunOptions, loadgen: str, receiver: OtlpReceiver, start: float,
                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The demo followed to its end and reported; its restore is judged later (`judge`)."""
-    records = follow(opts, loadgen, receiver, start)
+    # A cluster's generator plays the whole timeline: following a stretch of it, nothing drains.
+    whole = not opts.duration_minutes or opts.duration_minutes >= opts.scenario.duration_minutes
+    records = follow(opts, loadgen, receiver, start, drain=whole)
     if opts.duration_minutes:  # a shortened run: the generator's own duration is the rendered one
         records = [r for r in records if r["minute"] < opts.duration_minutes]
     pending: dict[str, Any] = {"restore": {"indexes_restored": None, "invalid_indexes": [], "pending": "judge"}}

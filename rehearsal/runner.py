@@ -101,9 +101,11 @@ def _status(loadgen: str) -> dict[str, Any] | None:
         return None
 
 
-def follow(opts: RunOptions, loadgen: str, receiver: OtlpReceiver, start: float) -> list[dict[str, Any]]:
+def follow(opts: RunOptions, loadgen: str, receiver: OtlpReceiver, start: float,
+           drain: bool = True) -> list[dict[str, Any]]:
     """Print each demo minute once its slow requests have had time to answer; return the
-    generator's per-minute records, re-read after the last answers came in."""
+    generator's per-minute records, re-read after the last answers came in (`drain`: once
+    no journey is in flight, for a generator that stops at the end of what is followed)."""
     scenario, minutes = opts.scenario, opts.duration_minutes or opts.scenario.duration_minutes
     # Requests of a minute finish up to a pool timeout plus a scan later: wait for them.
     grace = min(max(2.0, opts.minute_seconds), 20.0)
@@ -121,7 +123,7 @@ def follow(opts: RunOptions, loadgen: str, receiver: OtlpReceiver, start: float)
         if alert["fired"] and fired is None:
             fired = alert["first_minute"]
             print(alert_line(scenario, fired), flush=True)
-    status = _drained(loadgen, DRAIN_SECONDS)
+    status = _drained(loadgen, DRAIN_SECONDS) if drain else _status(loadgen)
     return status["minutes"] if status else records
 
 
@@ -147,6 +149,7 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
                              os.environ.get("OTEL_EXPORTER_OTLP_HEADERS"))
     stack = LocalStack(opts.workdir, pg)
     records: list[dict[str, Any]] = []
+    ready_after: float | None = None
     try:
         with crash.step("apply scenario"):
             crash.remember(applied=True)
@@ -157,6 +160,8 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
             stack.start_storefront(env)
             stack.start("load-generator", stack.service_env(env))
             stack.wait_ready(["load-generator"])
+            # Negative: the generator was ready before minute 0 and missed no arrival.
+            ready_after = round(time.time() - start + opts.from_minute * opts.minute_seconds, 1)
             crash.remember(pids=stack.pids(), start_timestamp=start)
         with crash.step("run timeline"):
             records = follow(opts, stack.url("load-generator"), receiver, start)
@@ -171,6 +176,7 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
     return write_report(opts.scenario, opts.minute_seconds, opts.report_path, records, receiver.store.snapshot(), {
         "restore": {"indexes_restored": state.restored(opts.scenario), "invalid_indexes": list(state.invalid)},
         "calibration": calibration.to_dict(),
+        "startup": {"lead_s": STARTUP_SECONDS, "loadgen_ready_s_after_minute_0": ready_after},
         "stock": stock,
         "crash_state": str(crash.path),
         **({"forwarded": receiver.forwarder.summary()} if receiver.forwarder else {}),

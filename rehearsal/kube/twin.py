@@ -29,7 +29,7 @@ from rehearsal.cluster import follow_report, judge, pod_psql
 from rehearsal.console import verdict
 from rehearsal.kube.cluster import CONTEXT, LocalCluster
 from rehearsal.kube.stack import ROOT, PulumiStack
-from rehearsal.otlp import make_receiver
+from rehearsal.otlp import OtlpReceiver, make_receiver
 from rehearsal.runner import RunOptions
 from scenarios.catalogue import get_scenario
 from services.ports import LOAD_GENERATOR, PORTS
@@ -57,63 +57,83 @@ def stack_config(stack_file: Path, overrides: dict[str, str]) -> tuple[dict[str,
     return config, scenario
 
 
+@dataclass
+class Deployment:
+    """A stack on a local cluster whose collector forwards to `receiver`: the steps `make twin`
+    and the lifecycle suite share (the suite plays a few minutes between its other commands)."""
+
+    cluster: LocalCluster
+    stack: PulumiStack
+    receiver: OtlpReceiver
+    config: dict[str, str]
+    report_path: Path
+
+    @property
+    def namespace(self) -> str:
+        return self.config.get("bfdemo:namespace", "ecommerce-demo")
+
+    @property
+    def kubectl(self) -> str:
+        return f"kubectl --context {CONTEXT} -n {self.namespace}"
+
+    def play(self, scenario_name: str, duration_minutes: int | None, source: Path) -> dict[str, Any]:
+        """The applied scenario followed from its stamped clock to the report (restore pending)."""
+        outputs = self.stack.outputs()
+        start = float(outputs["demoStartTimestamp"])
+        # `up` returns once the pods rolled: after minute 0, a generator joins late.
+        ready_after = round(time.time() - start, 1)
+        agent = self.cluster.agent
+        assert agent is not None
+        loadgen = f"http://{agent.proxy.address(self.namespace, LOAD_GENERATOR)}:{PORTS[LOAD_GENERATOR]}"
+        follow_opts = RunOptions(get_scenario(scenario_name), self.report_path.parent,
+                                 float(self.config["bfdemo:demoMinuteSeconds"]), self.report_path,
+                                 duration_minutes=duration_minutes)
+        return follow_report(follow_opts, loadgen, self.receiver, start, {
+            "calibration": outputs["calibration"],
+            "twin": {
+                "engine": "pulumi CLI, real control plane, pods as processes (rehearsal/kube)",
+                "stack": str(source),
+                "config": self.config,
+                "timeline": outputs["timeline"],
+                "stand_ins": agent.notes(),
+                "pods_ready_s_after_minute_0": ready_after,
+                "pulumi_seconds": self.stack.timings,
+            },
+        })
+
+    def judge(self) -> dict[str, Any]:
+        """The report judged after the restore: the database read in its pod, the node's facts."""
+        agent = self.cluster.agent
+        assert agent is not None
+        report = judge(self.report_path, self.kubectl, self.cluster.env())
+        report["twin"].update({
+            "cpu_limits": agent.limits(),
+            "logs": str(self.cluster.node_root / "pods"),
+            "calibration_leftovers": calibration_leftovers(self.kubectl, self.cluster.env()),
+        })
+        self.report_path.write_text(json.dumps(report, indent=2) + "\n")
+        return report
+
+
 def run_twin(opts: TwinOptions) -> dict[str, Any]:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(opts.workdir / "pulumi", ignore_errors=True)  # a throwaway backend, each run its own
     config, scenario_name = stack_config(opts.stack, opts.overrides)
-    namespace = config.get("bfdemo:namespace", "ecommerce-demo")
     receiver = make_receiver(None, None)
     with LocalCluster(opts.workdir / "cluster", collector_upstream=receiver.endpoint) as cluster:
         stack = PulumiStack(opts.workdir / "pulumi", cluster.env())
-        kubectl = f"kubectl --context {CONTEXT} -n {namespace}"
+        deployment = Deployment(cluster, stack, receiver, config, opts.report_path)
         try:
             stack.init(config)
             print("pulumi up (the baseline) ...", flush=True)
             stack.up()
             print(f"pulumi up -c scenario={scenario_name} ...", flush=True)
             stack.up(f"scenario={scenario_name}")
-            outputs = stack.outputs()
-            start = float(outputs["demoStartTimestamp"])
-            # `up` returns once the pods rolled: after minute 0, a generator joins late.
-            ready_after = round(time.time() - start, 1)
-            assert cluster.agent is not None
-            loadgen = f"http://{cluster.agent.proxy.address(namespace, LOAD_GENERATOR)}:{PORTS[LOAD_GENERATOR]}"
-            follow_opts = RunOptions(
-                get_scenario(scenario_name),
-                opts.workdir,
-                float(config["bfdemo:demoMinuteSeconds"]),
-                opts.report_path,
-                duration_minutes=opts.duration_minutes,
-            )
-            follow_report(
-                follow_opts,
-                loadgen,
-                receiver,
-                start,
-                {
-                    "calibration": outputs["calibration"],
-                    "twin": {
-                        "engine": "pulumi CLI, real control plane, pods as processes (rehearsal/kube)",
-                        "stack": str(opts.stack),
-                        "config": config,
-                        "timeline": outputs["timeline"],
-                        "stand_ins": cluster.agent.notes(),
-                        "pods_ready_s_after_minute_0": ready_after,
-                        "pulumi_seconds": stack.timings,
-                    },
-                },
-            )
+            deployment.play(scenario_name, opts.duration_minutes, opts.stack)
             print("pulumi config rm scenario && pulumi up (the restore) ...", flush=True)
             stack.run("config", "rm", "bfdemo:scenario")
             stack.up()
-            report = judge(opts.report_path, kubectl, cluster.env())
-            report["twin"].update(
-                {
-                    "cpu_limits": cluster.agent.limits(),
-                    "logs": str(cluster.node_root / "pods"),
-                    "calibration_leftovers": calibration_leftovers(kubectl, cluster.env()),
-                }
-            )
+            report = deployment.judge()
         finally:
             print("pulumi destroy ...", flush=True)
             stack.run("destroy", "--yes", "--skip-preview", check=False)

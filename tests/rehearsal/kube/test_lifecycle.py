@@ -1,10 +1,9 @@
 """The commands our users type, through the real Pulumi CLI and engine against a real control
 plane (this machine as its node, pods as processes), in the order a user types them: a bad
-scenario refused at preview, the baseline, a calibration that fails, the scenario, a replaced
-seed Job, a new demo run, the restore, a `pulumi up` killed in the middle of the break, a
-forgotten scenario reverted by the cluster, and `pulumi destroy` with the scenario applied.
-Each step is checked where it matters: in the database, through `kubectl exec ... psql` as the
-scenario's own commands reach it."""
+scenario refused at preview, the baseline, a calibration that fails, the scenario and its
+first minutes played as `make twin` plays them, a replaced seed Job, a new demo run, the
+restore, a `pulumi up` killed in the middle of the break, a forgotten scenario reverted by the
+cluster, and `pulumi destroy` with the scenario applied (fixtures: conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,121 +11,16 @@ import base64
 import os
 import re
 import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
-from rehearsal.cluster import pod_psql
-from rehearsal.kube.cluster import CONTEXT, LocalCluster
-from rehearsal.kube.procs import engine_bin_dirs, missing_binaries
-from rehearsal.kube.stack import PulumiStack
+from scenarios.calibration import Calibration
 from scenarios.catalogue import get_scenario
+from tests.rehearsal.kube.conftest import CONFIG, DROPPED, GOLDEN, STACK_FILE, Deployed, descendants, wait_for
 
 pytestmark = pytest.mark.slow
-
-# The last run's `pulumi preview --diff` of the scenario, as a reviewer sees it.
-GOLDEN = Path(os.environ.get("BFDEMO_PREVIEW_OUT", "build/preview-diff-blackfriday.txt"))
-
-NAMESPACE = "ecommerce-demo"
-DROPPED = get_scenario("blackfriday").dropped_indexes
-CONFIG = {
-    "kubernetes:context": CONTEXT,
-    "bfdemo:image": "bfdemo-services:dev",
-    "bfdemo:imagePullPolicy": "Never",
-    "bfdemo:demoMinuteSeconds": "6",
-    "bfdemo:catalogProducts": "5000",
-    "bfdemo:calibrationProbe": "quick",
-    "bfdemo:revertAfterMinutes": "600",
-}
-
-
-@dataclass
-class Deployed:
-    cluster: LocalCluster
-    stack: PulumiStack
-
-    @property
-    def kubectl(self) -> str:
-        return f"kubectl --context {CONTEXT} -n {NAMESPACE}"
-
-    def psql(self, sql: str) -> str:
-        return pod_psql(self.kubectl, sql, self.cluster.env())
-
-    def kube(self, *args: str) -> str:
-        return subprocess.run([*self.kubectl.split(), *args], capture_output=True, text=True, check=True,
-                              env=self.cluster.env()).stdout
-
-    def urns(self) -> list[str]:
-        return re.findall(r"URN: (\S+)", self.stack.run("stack", "--show-urns").stdout)
-
-    def sessions(self, where: str) -> int:
-        return int(self.psql(f"SELECT count(*) FROM pg_stat_activity WHERE {where}"))
-
-    @contextmanager
-    def reading_products(self) -> Iterator[None]:
-        """An open transaction that has read the products table, as a long report's would: DDL
-        on the table waits for it."""
-        report = "application_name = 'long-report'"
-        argv = [*self.kubectl.split(), "exec", "-i", "statefulset/postgres", "-c", "postgres", "--", "psql",
-                "-X", "-U", "ecommerce_user", "-d", "dbname=ecommerce application_name=long-report"]
-        holder = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, text=True, env=self.cluster.env())
-        assert holder.stdin is not None
-        holder.stdin.write("BEGIN; SELECT count(*) FROM products; SELECT pg_sleep(600);\n")
-        holder.stdin.close()
-        try:
-            wait_for(lambda: self.sessions(f"{report} AND query LIKE '%pg_sleep%'") == 1, "the report's transaction")
-            yield
-        finally:
-            self.psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {report}")
-            holder.wait(timeout=30)
-
-    def indexes(self) -> set[str]:
-        names = ",".join(f"'{name}'" for name in DROPPED)
-        return set(self.psql(f"SELECT indexname FROM pg_indexes WHERE indexname IN ({names})").split())
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.5)  # a polling interval
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid`, read from /proc (Pulumi starts its plugins in groups of their own)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = [], [pid]
-    while frontier:
-        children = [child for child, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
-
-
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    missing = missing_binaries(engine_bin_dirs())
-    if missing and not os.environ.get("CI"):
-        pytest.skip(f"the engine is not built ({', '.join(missing)}): make engine")
-    work = tmp_path_factory.mktemp("lifecycle")
-    with LocalCluster(work / "cluster") as cluster:
-        stack = PulumiStack(work / "pulumi", cluster.env(), echo=False)
-        stack.init(CONFIG)
-        yield Deployed(cluster, stack)
-        stack.run("destroy", "--yes", "--skip-preview", check=False)
 
 
 def test_an_invalid_scenario_fails_preview_naming_the_key_and_the_allowed_values(deployed: Deployed) -> None:
@@ -187,6 +81,22 @@ def test_the_scenario_drops_the_indexes_and_stamps_the_clock(deployed: Deployed)
     assert outputs["timeline"]["alert"]["minute"] == get_scenario("blackfriday").alert_event().minute
 
 
+def test_the_scenario_plays_its_first_minutes_on_schedule(deployed: Deployed) -> None:
+    # What `make twin` follows, for three 6-second minutes: every service's telemetry arrives
+    # through the collector's stand-in, stamped with the stack's clock.
+    report = deployed.twin.play("blackfriday", 3, STACK_FILE)
+    minutes = report["minutes"]
+    assert [m["minute"] for m in minutes] == [0, 1, 2]
+    assert all(m["errors"] == 0 and m["requests"] > 0 for m in minutes)
+    # The clock's lead let every pod be ready before minute 0: no minute is short of journeys.
+    assert report["twin"]["pods_ready_s_after_minute_0"] < 0
+    # A 6-second minute holds 3 to 5 journeys: on schedule means to within one journey.
+    assert all(abs(m["achieved_rpm"] - m["target_rpm"]) * 6 / 60 <= 1.0 for m in minutes), minutes
+    server = [m["server"] for m in minutes]
+    assert all(s["catalog_requests"] > 0 for s in server)
+    assert sum(s["full_scan_spans"] for s in server) > 0  # the break dropped the indexes
+
+
 def test_a_replaced_seed_job_rebuilds_no_dropped_index(deployed: Deployed) -> None:
     seed = next(urn for urn in deployed.urns() if urn.endswith("kubernetes:batch/v1:Job::catalog-seed"))
     done = deployed.stack.run("up", "--yes", "--skip-preview", "--replace", seed)
@@ -208,6 +118,29 @@ def test_removing_the_scenario_restores_the_database(deployed: Deployed) -> None
     deployed.stack.up()
     assert deployed.indexes() == set(DROPPED)
     assert deployed.stack.outputs()["scenario"] == "baseline"
+
+
+def test_the_restore_leaves_the_database_whole_and_the_node_ran_every_pod(deployed: Deployed) -> None:
+    report = deployed.twin.judge()  # as `make twin` judges it after the restore
+    assert report["restore"] == {"indexes_restored": True, "invalid_indexes": []}
+    assert report["stock"]["products_unbalanced"] == 0 and report["stock"]["orders_without_lines"] == 0
+    # The report names what stood in for the images the node cannot pull.
+    assert any("OpenTelemetry Collector stood in for" in note for note in report["twin"]["stand_ins"])
+    assert any("PostgreSQL" in note and "fsync on" in note for note in report["twin"]["stand_ins"])
+    limits = report["twin"]["cpu_limits"]
+    if limits:  # where cgroups can be written: each pod under its limit
+        assert {"calibration", "catalog-seed", "product-catalog", "cart", "checkout", "load-generator",
+                "postgres"} <= set(limits)
+        assert all("limited to 500m CPU" in limits[n] for n in ("product-catalog", "cart", "checkout"))
+        assert "limited to 1 CPU" in limits["postgres"]
+    # The calibration Job measured, in a database of its own that it dropped.
+    calibration = Calibration(**report["calibration"])
+    assert calibration.products == 5000 and calibration.scenario == "blackfriday"
+    assert calibration.catalog_capacity_qps > 0 and calibration.lock_throughput_per_s > 0
+    assert "PostgreSQL pod, CPU limit 1" in calibration.database_cpu
+    logs = Path(report["twin"]["logs"]).glob("*_calibration-*/logs/calibration.log")
+    assert any("BFDEMO_CALIBRATION " in log.read_text() for log in logs)
+    assert report["twin"]["calibration_leftovers"] == {"databases": [], "orders": 0}
 
 
 def test_a_pulumi_up_killed_in_the_middle_of_the_break_converges_on_the_next(deployed: Deployed) -> None:
