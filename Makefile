@@ -20,7 +20,9 @@ $(UV): | $(BIN)/python
 
 # Exactly the locked versions (hashes checked, nothing resolved), then the project itself.
 $(STAMP): requirements/dev.txt pyproject.toml | $(UV)
-	$(UV) pip install -q --python $(BIN)/python --no-deps --require-hashes -r requirements/dev.txt
+	# Compiled now, as pip does: uv leaves the bytecode to the first import, and a fresh clone's
+	# first `make demo` then started its services so slowly that minute 0 lost an arrival.
+	$(UV) pip install -q --python $(BIN)/python --no-deps --require-hashes --compile-bytecode -r requirements/dev.txt
 	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
 	# Pulumi runs the program's dynamic providers (infra/dynamic) with Pulumi.yaml's virtualenv
 	# taken relative to the program's folder, not the project's (pulumi/pulumi#7061): point it home.

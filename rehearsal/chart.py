@@ -1,4 +1,6 @@
-"""The timeline chart: RPM, catalog p95 and checkout failure rate per demo minute, phases shaded."""
+"""The timeline chart: RPM, catalog p95, and the failure rates of checkouts and of all requests
+per demo minute, phases shaded, the alert marked inside the minute it fired (as the title and
+the report say it)."""
 
 from __future__ import annotations
 
@@ -16,16 +18,32 @@ from scenarios.model import Scenario  # noqa: E402
 PHASE_COLOURS = ("#e8f4ea", "#d6ecf9", "#fff2cc", "#fde0c5", "#f8cbcb")
 
 
+def percent(failures: int, attempts: int) -> float:
+    return 100 * (failure_rate(failures, attempts) or 0)
+
+
+def series(report: dict[str, Any]) -> dict[str, Any]:
+    """What the chart draws: each demo minute m spans [m, m+1) and is plotted at its middle."""
+    minutes = report["minutes"]
+    first = report["alert"].get("first_minute")
+    return {
+        "x": [m["minute"] + 0.5 for m in minutes],
+        "checkout_failure_pct": [percent(m["checkout_failures"], m["checkout_attempts"]) for m in minutes],
+        "request_error_pct": [percent(m["errors"], m["requests"]) for m in minutes],
+        "alert_x": None if first is None else first + 0.5,
+    }
+
+
 def draw(scenario: Scenario, report: dict[str, Any], path: Path) -> Path:
     minutes = report["minutes"]
-    xs = [m["minute"] + 0.5 for m in minutes]
+    lines = series(report)
+    xs = lines["x"]
     fig, (top, mid, low) = plt.subplots(3, 1, figsize=(11, 8), sharex=True)
     for axis in (top, mid, low):
         for phase, colour in zip(scenario.phases, PHASE_COLOURS, strict=False):
             axis.axvspan(phase.start_minute, phase.end_minute, color=colour, zorder=0)
-        first = report["alert"].get("first_minute")
-        if first is not None:
-            axis.axvline(first + 1, color="red", linestyle="--", linewidth=1.5)
+        if lines["alert_x"] is not None:
+            axis.axvline(lines["alert_x"], color="red", linestyle="--", linewidth=1.5)
     top.plot(xs, [m["target_rpm"] for m in minutes], "k--", label="target RPM")
     top.plot(xs, [m["achieved_rpm"] for m in minutes], "b-o", markersize=3, label="achieved RPM")
     top.set_ylabel("journeys / min")
@@ -34,8 +52,8 @@ def draw(scenario: Scenario, report: dict[str, Any], path: Path) -> Path:
     mid.axhline(scenario.alert.catalog_p95_ms_gt, color="grey", linewidth=0.8)
     mid.set_ylabel("ms")
     mid.legend(loc="upper left")
-    rates = [100 * (failure_rate(m["checkout_failures"], m["checkout_attempts"]) or 0) for m in minutes]
-    low.plot(xs, rates, "r-o", markersize=3, label="checkout failure %")
+    low.plot(xs, lines["checkout_failure_pct"], "r-o", markersize=3, label="checkouts failing %")
+    low.plot(xs, lines["request_error_pct"], "-s", color="darkorange", markersize=3, label="all requests failing %")
     low.axhline(100 * scenario.alert.checkout_error_rate_gt, color="grey", linewidth=0.8)
     low.set_ylabel("%")
     low.set_xlabel("demo minute")

@@ -51,6 +51,9 @@ def verdict(result: dict[str, Any]) -> int:
     if not result["restore"]["indexes_restored"]:
         return 1
     checks = result["targets"]["checks"]
+    ready = (result.get("startup") or {}).get("loadgen_ready_s_after_minute_0")
+    if ready is not None:  # after minute 0, the arrivals already due were skipped
+        print(f"Load generator ready {abs(ready):.1f} s {'before' if ready < 0 else 'AFTER'} minute 0")
     print("Targets:")
     for check in checks:
         mark = "met" if check["met"] else "MISSED" if check.get("judged", True) else "not judged"
