@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -13,16 +14,20 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.metrics import CallbackOptions, Observation
 from psycopg_pool import AsyncConnectionPool
+from starlette.responses import Response
 
+from scenarios.metrics import POOL_TIMEOUTS, REQUEST_DURATION, request_buckets_ms
 from services.shared import attributes as attrs
 from services.shared.config import ServiceSettings
 from services.shared.db import IndexCatalog, QueryRunner, make_pool
 from services.shared.errors import install_error_handlers
+from services.shared.exposition import CONTENT_TYPE, scrape
 from services.shared.health import health_router
 from services.shared.logging import configure_logging, get_logger
 from services.shared.telemetry import Telemetry, build_telemetry
 
 log = get_logger("app")
+UNMEASURED = {"/metrics", "/health", "/ready"}  # the platform's own requests, not the shop's
 
 
 @dataclass
@@ -46,6 +51,9 @@ def _pool_gauges(telemetry: Telemetry, pool: AsyncConnectionPool) -> None:
     meter.create_observable_gauge("db.pool.available", [observe("pool_available")], description="Idle connections")
     meter.create_observable_gauge("db.pool.waiting", [observe("requests_waiting")], description="Requests queued")
     meter.create_observable_gauge("db.pool.max", [observe("pool_max")], description="Pool max size")
+    # psycopg_pool counts the requests that got no connection (its timeout, or a full queue).
+    meter.create_observable_counter(POOL_TIMEOUTS, [observe("requests_errors")],
+                                    description="Connection requests that timed out or were refused")
 
 
 def create_service_app(
@@ -60,6 +68,9 @@ def create_service_app(
     slow_queries = telemetry.meter("storefront.db").create_counter(
         "db.slow_queries", description="Queries slower than SLOW_QUERY_MS"
     )
+    durations = telemetry.meter("storefront.http").create_histogram(
+        REQUEST_DURATION, unit="ms", description="Storefront requests, by route and status",
+        explicit_bucket_boundaries_advisory=list(request_buckets_ms()))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,6 +104,10 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(scrape(telemetry.scrape_reader), media_type=CONTENT_TYPE)
+
     @app.middleware("http")
     async def demo_clock(request: Any, call_next: Any) -> Any:
         # Labels only: the clock tells which demo minute a span belongs to, never its fate.
@@ -100,7 +115,13 @@ def create_service_app(
         for key, value in attrs.demo_labels(settings.demo_mode, settings.demo_start_timestamp,
                                             settings.demo_minute_seconds).items():
             span.set_attribute(key, value)
-        return await call_next(request)
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        if route is not None and route.path not in UNMEASURED:
+            durations.record((time.perf_counter() - started) * 1000.0, {
+                "http.route": route.path, "http.response.status_code": response.status_code})
+        return response
 
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider,

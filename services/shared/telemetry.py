@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -20,6 +20,7 @@ SERVICE_NAMESPACE = "ecommerce-platform"
 class Telemetry:
     tracer_provider: TracerProvider
     meter_provider: MeterProvider
+    scrape_reader: InMemoryMetricReader  # GET /metrics reads through it (services/shared/exposition.py)
 
     def tracer(self, name: str) -> trace.Tracer:
         return self.tracer_provider.get_tracer(name)
@@ -44,7 +45,8 @@ def build_telemetry(
     metric_readers: list[MetricReader] | None = None,
 ) -> Telemetry:
     """Providers for one service. Without explicit processors, spans and metrics go to the
-    OTLP endpoint named by OTEL_EXPORTER_OTLP_ENDPOINT (http/protobuf), or nowhere."""
+    OTLP endpoint named by OTEL_EXPORTER_OTLP_ENDPOINT (http/protobuf), or nowhere; the
+    metrics are also read, cumulative, on each scrape of GET /metrics."""
     resource = resource_for(service_name)
     exporting = bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")) and (
         os.environ.get("OTEL_SDK_DISABLED", "false").lower() != "true"
@@ -67,5 +69,6 @@ def build_telemetry(
     tracer_provider = TracerProvider(resource=resource)
     for processor in span_processors:
         tracer_provider.add_span_processor(processor)
-    meter_provider = MeterProvider(resource=resource, metric_readers=metric_readers)
-    return Telemetry(tracer_provider, meter_provider)
+    scrape_reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(resource=resource, metric_readers=[*metric_readers, scrape_reader])
+    return Telemetry(tracer_provider, meter_provider, scrape_reader)
