@@ -53,9 +53,13 @@ $(BENCH_VENV)/bin/locust: bench/requirements-locust.txt
 engine:
 	$(PY) tools/engine/build.py
 
-# Debian packages the local cluster needs: iptables routes its Services (rehearsal/kube/proxy.py).
+# Debian packages: iptables routes the local cluster's Services (rehearsal/kube/proxy.py);
+# prometheus brings promtool, which checks and unit-tests the scenario's alert rules.
+SYSTEM_PACKAGES := iptables-restore:iptables promtool:prometheus
 system:
-	@command -v iptables-restore >/dev/null || { apt-get update -q && apt-get install -y -q iptables; }
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do command -v "$${pair%%:*}" >/dev/null || \
+		missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; fi
 
 demo: $(STAMP)
 	$(BIN)/bfdemo demo
