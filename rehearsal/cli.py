@@ -87,6 +87,14 @@ def cmd_twin(args: argparse.Namespace) -> int:
     return twin_main(args.rest)
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from rehearsal.alerts import write_rules
+
+    path = write_rules(args.scenario, args.minute_seconds, args.out)
+    print(f"Prometheus rules: {path} (check with: promtool check rules {path})")
+    return 0
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from rehearsal.plan import main as plan_main
 
@@ -114,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     twin = sub.add_parser("twin", help="the stack deployed by the real Pulumi CLI to a local cluster (see make twin)")
     twin.add_argument("rest", nargs=argparse.REMAINDER)
     twin.set_defaults(func=cmd_twin)
+    alerts = sub.add_parser("alerts", help="the scenario's alert rules as files (Prometheus)")
+    _scenario_arg(alerts)
+    alerts.add_argument("--minute-seconds", type=_minute_seconds, default=60.0,
+                        help="seconds per demo minute, as the stack's demoMinuteSeconds (default 60)")
+    alerts.add_argument("--out", type=Path, default=Path("alerts"), help="folder for the files (default ./alerts)")
+    alerts.set_defaults(func=cmd_alerts)
     plan = sub.add_parser("plan", help="what a scenario changes and when")
     plan.add_argument("name", nargs="?", default="blackfriday")
     plan.add_argument("rest", nargs=argparse.REMAINDER)
