@@ -59,9 +59,11 @@ SYSTEM_PACKAGES := iptables-restore:iptables promtool:prometheus
 system:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do command -v "$${pair%%:*}" >/dev/null || \
 		missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" != 0 ]; then \
+		echo "missing Debian packages:$$missing; run: sudo apt-get install -y --no-install-recommends$$missing"; exit 1; fi; \
 	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; fi
 
-demo: $(STAMP)
+demo: $(STAMP) system
 	$(BIN)/bfdemo demo
 
 test: $(STAMP) engine system

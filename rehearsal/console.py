@@ -54,6 +54,13 @@ def verdict(result: dict[str, Any]) -> int:
     ready = (result.get("startup") or {}).get("loadgen_ready_s_after_minute_0")
     if ready is not None:  # after minute 0, the arrivals already due were skipped
         print(f"Load generator ready {abs(ready):.1f} s {'before' if ready < 0 else 'AFTER'} minute 0")
+    prometheus = result.get("prometheus") or {}
+    if "first_minute" in prometheus:
+        fired = prometheus["first_minute"]
+        print(f"Prometheus (the shipped rule): {prometheus['alert']} "
+              + (f"fired in minute {fired}" if fired is not None else "never fired"))
+    elif prometheus.get("skipped"):
+        print(f"Prometheus: not run ({prometheus['skipped']})")
     print("Targets:")
     for check in checks:
         mark = "met" if check["met"] else "MISSED" if check.get("judged", True) else "not judged"

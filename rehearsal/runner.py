@@ -20,11 +20,13 @@ from rehearsal.database import break_database, restore_database
 from rehearsal.localpg import LocalPostgres
 from rehearsal.otlp import OtlpReceiver, make_receiver
 from rehearsal.processes import poll
+from rehearsal.prometheus import LocalPrometheus, alert_record, start_prometheus
 from rehearsal.recovery import recover
 from rehearsal.report import span_view, stock_accounting, write_report
 from rehearsal.stack import LocalStack
 from scenarios.calibration import Calibration
 from scenarios.model import Scenario
+from services.ports import STOREFRONT
 from services.seed import seed_catalog
 
 STARTUP_SECONDS = 12.0  # from stamping the clock to minute 0: the services start meanwhile
@@ -150,6 +152,8 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
     stack = LocalStack(opts.workdir, pg)
     records: list[dict[str, Any]] = []
     ready_after: float | None = None
+    start: float | None = None
+    prometheus: LocalPrometheus | None = None
     try:
         with crash.step("apply scenario"):
             crash.remember(applied=True)
@@ -163,9 +167,12 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
             # Negative: the generator was ready before minute 0 and missed no arrival.
             ready_after = round(time.time() - start + opts.from_minute * opts.minute_seconds, 1)
             crash.remember(pids=stack.pids(), start_timestamp=start)
+            prometheus = start_prometheus(opts.workdir / "prometheus", opts.scenario, opts.minute_seconds,
+                                          {name: f"127.0.0.1:{stack.ports[name]}" for name in STOREFRONT})
         with crash.step("run timeline"):
             records = follow(opts, stack.url("load-generator"), receiver, start)
     finally:
+        alerting = alert_record(prometheus, start)
         with crash.step("restore"):
             stack.stop_all()
             state = restore_database(pg, opts.scenario)
@@ -177,6 +184,7 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
         "restore": {"indexes_restored": state.restored(opts.scenario), "invalid_indexes": list(state.invalid)},
         "calibration": calibration.to_dict(),
         "startup": {"lead_s": STARTUP_SECONDS, "loadgen_ready_s_after_minute_0": ready_after},
+        "prometheus": alerting,
         "stock": stock,
         "crash_state": str(crash.path),
         **({"forwarded": receiver.forwarder.summary()} if receiver.forwarder else {}),
