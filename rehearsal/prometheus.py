@@ -90,6 +90,12 @@ class LocalPrometheus:
         response.raise_for_status()
         return list(json.loads(response.text)["data"]["result"])
 
+    def targets_up(self) -> int:
+        """How many of the scrape targets answered their last scrape."""
+        response = httpx.get(f"{self.url}/api/v1/query", params={"query": "up == 1"}, timeout=30)
+        response.raise_for_status()
+        return len(json.loads(response.text)["data"]["result"])
+
     def first_firing(self, alertname: str, start: float, end: float | None = None) -> float | None:
         """When `alertname` was first firing, in Unix seconds (None: never)."""
         query = f'ALERTS{{alertname="{alertname}",alertstate="firing"}}'
@@ -118,6 +124,7 @@ def alert_record(prometheus: LocalPrometheus | None, start: float | None) -> dic
     try:
         minute = prometheus.first_firing_minute(start) if start is not None else None
         return {"alert": prometheus.scenario.alert.name, "first_minute": minute,
+                "targets_up": prometheus.targets_up(), "targets": len(prometheus.targets),
                 "rules": str(prometheus.workdir / "rules.yml"),
                 "scrape_interval_s": scrape_interval(prometheus.minute_seconds)}
     finally:

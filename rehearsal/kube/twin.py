@@ -30,9 +30,10 @@ from rehearsal.console import verdict
 from rehearsal.kube.cluster import CONTEXT, LocalCluster
 from rehearsal.kube.stack import ROOT, PulumiStack
 from rehearsal.otlp import OtlpReceiver, make_receiver
+from rehearsal.prometheus import alert_record, start_prometheus
 from rehearsal.runner import RunOptions
 from scenarios.catalogue import get_scenario
-from services.ports import LOAD_GENERATOR, PORTS
+from services.ports import LOAD_GENERATOR, PORTS, STOREFRONT
 
 # The stack file's settings this machine cannot take as they are: its own kube context, and the
 # services image as the node knows it.
@@ -85,21 +86,30 @@ class Deployment:
         agent = self.cluster.agent
         assert agent is not None
         loadgen = f"http://{agent.proxy.address(self.namespace, LOAD_GENERATOR)}:{PORTS[LOAD_GENERATOR]}"
-        follow_opts = RunOptions(get_scenario(scenario_name), self.report_path.parent,
-                                 float(self.config["bfdemo:demoMinuteSeconds"]), self.report_path,
+        scenario, minute_seconds = get_scenario(scenario_name), float(self.config["bfdemo:demoMinuteSeconds"])
+        follow_opts = RunOptions(scenario, self.report_path.parent, minute_seconds, self.report_path,
                                  duration_minutes=duration_minutes)
-        return follow_report(follow_opts, loadgen, self.receiver, start, {
-            "calibration": outputs["calibration"],
-            "twin": {
-                "engine": "pulumi CLI, real control plane, pods as processes (rehearsal/kube)",
-                "stack": str(source),
-                "config": self.config,
-                "timeline": outputs["timeline"],
-                "stand_ins": agent.notes(),
-                "pods_ready_s_after_minute_0": ready_after,
-                "pulumi_seconds": self.stack.timings,
-            },
-        })
+        # Prometheus scrapes each storefront Service's address on the node, as a ServiceMonitor would.
+        targets = {name: f"{agent.proxy.address(self.namespace, name)}:{PORTS[name]}" for name in STOREFRONT}
+        prometheus = start_prometheus(self.report_path.parent / "prometheus", scenario, minute_seconds, targets)
+        try:
+            report = follow_report(follow_opts, loadgen, self.receiver, start, {
+                "calibration": outputs["calibration"],
+                "twin": {
+                    "engine": "pulumi CLI, real control plane, pods as processes (rehearsal/kube)",
+                    "stack": str(source),
+                    "config": self.config,
+                    "timeline": outputs["timeline"],
+                    "stand_ins": agent.notes(),
+                    "pods_ready_s_after_minute_0": ready_after,
+                    "pulumi_seconds": self.stack.timings,
+                },
+            })
+        finally:
+            alerting = alert_record(prometheus, start)
+        report["prometheus"] = alerting
+        self.report_path.write_text(json.dumps(report, indent=2) + "\n")
+        return report
 
     def judge(self) -> dict[str, Any]:
         """The report judged after the restore: the database read in its pod, the node's facts."""
