@@ -17,16 +17,12 @@ from typing import Any
 import httpx
 import yaml
 
+from rehearsal.alerts import write_rules
 from rehearsal.localpg import free_port
 from rehearsal.processes import stop_group, wait_for
 from rehearsal.stack import die_with_parent
 from scenarios.model import Scenario
-from scenarios.prometheus import duration, rules
-
-
-def scrape_interval(minute_seconds: float) -> float:
-    """Five samples a demo minute (the rules' rate windows span one), 1 s to 15 s apart."""
-    return min(15.0, max(1.0, minute_seconds / 5))
+from scenarios.prometheus import duration, evaluation_interval
 
 
 @dataclass
@@ -37,6 +33,7 @@ class LocalPrometheus:
     targets: dict[str, str]  # service name -> host:port
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    rules_file: Path = Path()
 
     @property
     def url(self) -> str:
@@ -44,12 +41,11 @@ class LocalPrometheus:
 
     def _configure(self) -> Path:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        (self.workdir / "rules.yml").write_text(yaml.safe_dump(rules(self.scenario, self.minute_seconds),
-                                                              sort_keys=False, width=1000))
-        every = duration(scrape_interval(self.minute_seconds))
+        self.rules_file = write_rules(self.scenario.name, self.minute_seconds, self.workdir)
+        every = duration(evaluation_interval(self.minute_seconds))
         config = {
             "global": {"scrape_interval": every, "evaluation_interval": every},
-            "rule_files": ["rules.yml"],
+            "rule_files": [self.rules_file.name],
             "scrape_configs": [{"job_name": name, "static_configs": [{"targets": [address]}]}
                                for name, address in sorted(self.targets.items())],
         }
@@ -84,7 +80,7 @@ class LocalPrometheus:
             self.proc = None
 
     def query_range(self, query: str, start: float, end: float) -> list[dict[str, Any]]:
-        step = scrape_interval(self.minute_seconds)
+        step = evaluation_interval(self.minute_seconds)
         response = httpx.get(f"{self.url}/api/v1/query_range", timeout=30,
                              params={"query": query, "start": start, "end": end, "step": step})
         response.raise_for_status()
@@ -125,7 +121,7 @@ def alert_record(prometheus: LocalPrometheus | None, start: float | None) -> dic
         minute = prometheus.first_firing_minute(start) if start is not None else None
         return {"alert": prometheus.scenario.alert.name, "first_minute": minute,
                 "targets_up": prometheus.targets_up(), "targets": len(prometheus.targets),
-                "rules": str(prometheus.workdir / "rules.yml"),
-                "scrape_interval_s": scrape_interval(prometheus.minute_seconds)}
+                "rules": str(prometheus.rules_file),
+                "scrape_interval_s": evaluation_interval(prometheus.minute_seconds)}
     finally:
         prometheus.stop()

@@ -6,6 +6,8 @@ the rule shipped. Histogram buckets include every scenario's thresholds, so a qu
 
 from __future__ import annotations
 
+import re
+
 from scenarios.catalogue import SCENARIOS
 
 # Every storefront request, in ms: attributes service.name (resource), http.route,
@@ -25,3 +27,17 @@ def request_buckets_ms() -> tuple[float, ...]:
     """The base buckets and every scenario's latency threshold (blackfriday: 2,000 ms)."""
     thresholds = {float(s.alert.catalog_p95_ms_gt) for s in SCENARIOS.values()}
     return tuple(sorted(set(BASE_BUCKETS_MS) | thresholds))
+
+
+UNITS = {"ms": "milliseconds", "s": "seconds", "By": "bytes", "1": "", "": ""}
+INVALID = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def prometheus_name(name: str, unit: str = "", *, counter: bool = False) -> str:
+    """An instrument's name as Prometheus shows it (OpenTelemetry's compatibility rules): dots
+    become underscores, the unit is a suffix, a monotonic sum ends in `_total`."""
+    base = INVALID.sub("_", name)
+    suffix = UNITS.get(unit, INVALID.sub("_", unit).lower())
+    if suffix and not base.endswith(f"_{suffix}"):
+        base = f"{base}_{suffix}"
+    return f"{base}_total" if counter else base

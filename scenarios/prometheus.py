@@ -11,18 +11,19 @@ how promtool and Prometheus read it."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from scenarios.metrics import CHECKOUT_ATTEMPTED, CHECKOUT_FAILED, REQUEST_DURATION
+from scenarios.metrics import CHECKOUT_ATTEMPTED, CHECKOUT_FAILED, REQUEST_DURATION, prometheus_name
 from scenarios.model import Scenario
 
 CATALOG_SERVICE = "product-catalog"
 LISTING_ROUTE = "/products"
 
 
-def prometheus_name(name: str, suffix: str) -> str:
-    return re.sub(r"[^a-zA-Z0-9_]", "_", name) + suffix
+def evaluation_interval(minute_seconds: float) -> float:
+    """Five samples a demo minute (the rules' rate windows span one), 1 s to 15 s apart: how
+    often the rules are evaluated and the services scraped."""
+    return min(15.0, max(1.0, minute_seconds / 5))
 
 
 def duration(seconds: float) -> str:
@@ -37,9 +38,10 @@ def duration(seconds: float) -> str:
 def expressions(minute_seconds: float) -> dict[str, str]:
     """The two conditions' values, each over one demo minute."""
     window = duration(minute_seconds)
-    bucket = prometheus_name(REQUEST_DURATION, "_milliseconds_bucket")
+    bucket = prometheus_name(REQUEST_DURATION, "ms") + "_bucket"
     selector = f'service_name="{CATALOG_SERVICE}",http_route="{LISTING_ROUTE}"'
-    failed, attempted = prometheus_name(CHECKOUT_FAILED, "_total"), prometheus_name(CHECKOUT_ATTEMPTED, "_total")
+    failed = prometheus_name(CHECKOUT_FAILED, counter=True)
+    attempted = prometheus_name(CHECKOUT_ATTEMPTED, counter=True)
     return {
         "catalog_p95_ms": f"histogram_quantile(0.95, sum by (le) (rate({bucket}{{{selector}}}[{window}])))",
         "checkout_error_rate": f"sum(rate({failed}[{window}])) / sum(rate({attempted}[{window}]))",
@@ -52,7 +54,7 @@ def rules(scenario: Scenario, minute_seconds: float) -> dict[str, Any]:
     slow = f"({expr['catalog_p95_ms']}) > {alert.catalog_p95_ms_gt:g}"
     failing = f"({expr['checkout_error_rate']}) > {alert.checkout_error_rate_gt:g}"
     labels = {"scenario": scenario.name, "severity": "critical"}
-    evaluate = duration(min(15.0, max(1.0, minute_seconds / 5)))
+    evaluate = duration(evaluation_interval(minute_seconds))
     return {"groups": [{
         "name": f"bfdemo-{scenario.name}",
         "interval": evaluate,

@@ -9,7 +9,6 @@ unit is a suffix (`_milliseconds`), a monotonic sum ends in `_total`; the resour
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,17 +21,9 @@ from opentelemetry.sdk.metrics.export import (
     Sum,
 )
 
+from scenarios.metrics import INVALID, prometheus_name
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-UNITS = {"ms": "milliseconds", "s": "seconds", "By": "bytes", "1": "", "": ""}
-INVALID = re.compile(r"[^a-zA-Z0-9_]")
-
-
-def metric_name(name: str, unit: str, *, counter: bool) -> str:
-    base = INVALID.sub("_", name)
-    suffix = UNITS.get(unit, INVALID.sub("_", unit).lower())
-    if suffix and not base.endswith(f"_{suffix}"):
-        base = f"{base}_{suffix}"
-    return f"{base}_total" if counter else base
 
 
 def label_name(key: str) -> str:
@@ -60,16 +51,16 @@ def _samples(metric: Metric, service: Mapping[str, Any]) -> tuple[str, str, list
     data = metric.data
     if isinstance(data, Sum):
         kind = "counter" if data.is_monotonic else "gauge"
-        name = metric_name(metric.name, metric.unit or "", counter=data.is_monotonic)
+        name = prometheus_name(metric.name, metric.unit or "", counter=data.is_monotonic)
         lines = [f"{name}{_labels({**service, **dict(p.attributes or {})})} {_number(p.value)}"
                  for p in data.data_points]
         return name, kind, lines
     if isinstance(data, Gauge):
-        name = metric_name(metric.name, metric.unit or "", counter=False)
+        name = prometheus_name(metric.name, metric.unit or "", counter=False)
         return name, "gauge", [f"{name}{_labels({**service, **dict(p.attributes or {})})} {_number(p.value)}"
                                for p in data.data_points]
     if isinstance(data, Histogram):
-        name = metric_name(metric.name, metric.unit or "", counter=False)
+        name = prometheus_name(metric.name, metric.unit or "", counter=False)
         lines = []
         for p in data.data_points:
             attributes = {**service, **dict(p.attributes or {})}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from scenarios.catalogue import get_scenario
+from scenarios.metrics import prometheus_name
 from services.product_catalog.main import create_app
-from services.shared.exposition import metric_name
 
 
 def samples(text: str, family: str) -> dict[str, float]:
@@ -43,7 +43,7 @@ def test_requests_are_counted_by_route_and_status_with_the_alerts_threshold_as_a
 
 
 def test_names_follow_opentelemetrys_prometheus_rules() -> None:
-    assert metric_name("checkout.attempted", "", counter=True) == "checkout_attempted_total"
-    assert metric_name("storefront.request.duration", "ms", counter=False) == "storefront_request_duration_milliseconds"
-    assert metric_name("checkout.failed.revenue", "USD", counter=True) == "checkout_failed_revenue_usd_total"
-    assert metric_name("db.pool.waiting", "1", counter=False) == "db_pool_waiting"
+    assert prometheus_name("checkout.attempted", "", counter=True) == "checkout_attempted_total"
+    assert prometheus_name("storefront.request.duration", "ms") == "storefront_request_duration_milliseconds"
+    assert prometheus_name("checkout.failed.revenue", "USD", counter=True) == "checkout_failed_revenue_usd_total"
+    assert prometheus_name("db.pool.waiting", "1", counter=False) == "db_pool_waiting"
