@@ -59,8 +59,8 @@ def verdict(result: dict[str, Any]) -> int:
         fired = prometheus["first_minute"]
         print(f"Prometheus (the shipped rule): {prometheus['alert']} "
               + (f"fired in minute {fired}" if fired is not None else "never fired"))
-    elif prometheus.get("skipped"):
-        print(f"Prometheus: not run ({prometheus['skipped']})")
+    elif prometheus.get("skipped") or prometheus.get("error"):
+        print(f"Prometheus: no verdict ({prometheus.get('skipped') or prometheus['error']})")
     print("Targets:")
     for check in checks:
         mark = "met" if check["met"] else "MISSED" if check.get("judged", True) else "not judged"

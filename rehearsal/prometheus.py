@@ -123,5 +123,7 @@ def alert_record(prometheus: LocalPrometheus | None, start: float | None) -> dic
                 "targets_up": prometheus.targets_up(), "targets": len(prometheus.targets),
                 "rules": str(prometheus.rules_file),
                 "scrape_interval_s": evaluation_interval(prometheus.minute_seconds)}
+    except httpx.HTTPError as exc:  # said in the report; never in the way of the restore that follows
+        return {"alert": prometheus.scenario.alert.name, "error": f"querying prometheus failed: {exc}"}
     finally:
         prometheus.stop()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from rehearsal.processes import wait_for
-from rehearsal.prometheus import LocalPrometheus
+from rehearsal.prometheus import LocalPrometheus, alert_record
 from scenarios.catalogue import get_scenario
 from services.product_catalog.main import create_app
 from tests.scenarios.test_prometheus import promtool
@@ -41,3 +41,10 @@ def test_prometheus_scrapes_the_service_and_loads_the_scenarios_rules(run_servic
         assert all(rule["health"] != "err" for group in groups for rule in group["rules"])
     finally:
         prometheus.stop()
+
+
+def test_a_prometheus_that_cannot_answer_is_reported_not_raised(tmp_path: Path) -> None:
+    # The runner asks it just before the restore: a failure here must not stand in the restore's way.
+    prometheus = LocalPrometheus(tmp_path, get_scenario("blackfriday"), 10.0, {"product-catalog": "127.0.0.1:1"})
+    record = alert_record(prometheus, start=0.0)  # never started: nothing listens on its port
+    assert record["error"].startswith("querying prometheus failed") and "first_minute" not in record
