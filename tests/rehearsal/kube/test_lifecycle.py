@@ -179,8 +179,9 @@ def test_the_cluster_reverts_a_forgotten_scenario_while_no_pulumi_runs(deployed:
     deployed.stack.up(*short)
     assert deployed.indexes() == set()
     wait_for(lambda: deployed.indexes() == set(DROPPED), "the revert Job's restore", timeout=120)
-    log = deployed.kube("logs", "-l", "app.kubernetes.io/name=scenario-auto-revert", "--tail", "20")
-    assert "scenario reverted: the indexes are back" in log
+    # Its last line comes just after the last index is built: read the log until it is there.
+    wait_for(lambda: "scenario reverted: the indexes are back" in deployed.kube(
+        "logs", "-l", "app.kubernetes.io/name=scenario-auto-revert", "--tail", "20"), "the revert Job's last line", 30)
     deployed.stack.run("config", "rm", "bfdemo:demoLeadSeconds")
     for key in ("bfdemo:demoMinuteSeconds", "bfdemo:revertAfterMinutes"):
         deployed.stack.run("config", "set", key, CONFIG[key])
