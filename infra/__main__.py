@@ -10,17 +10,19 @@ import pulumi
 from infra import k8s as spec
 from infra.components.calibration import CalibrationArgs, CatalogCalibration
 from infra.components.collector import CollectorArgs, OtelCollector
+from infra.components.coralogix_alert import CoralogixAlertArgs, CoralogixFlowAlert
 from infra.components.namespace import Namespace
 from infra.components.network import NetworkArgs, NetworkPolicies
 from infra.components.postgres import DB_NAME, DB_USER, Postgres, PostgresArgs
+from infra.components.prometheus_operator import PrometheusOperatorAlerts, PrometheusOperatorArgs
 from infra.components.revert import AutoRevert, AutoRevertArgs
 from infra.components.scenario import ScenarioArgs, ScenarioSwitch
 from infra.components.seed import CatalogSeed, CatalogSeedArgs
 from infra.components.storefront import Storefront, StorefrontArgs
 from infra.config import load_config
-from infra.outputs import service_config, watch_commands
+from infra.outputs import alerts_status, service_config, watch_commands
 from scenarios.calibration import Calibration
-from scenarios.catalogue import DEFAULT_SCENARIO
+from scenarios.catalogue import DEFAULT_SCENARIO, get_scenario
 from scenarios.scripts import sql_text
 from scenarios.timeline import utc
 
@@ -73,6 +75,21 @@ Storefront("storefront", StorefrontArgs(
     postgres.password_secret_name, cfg.loadgen_replicas, calibration, reverts_at),
     opts=pulumi.ResourceOptions(depends_on=[seed.job]))
 
+# The alert ships with or without a scenario applied: it fires only under the scenario, and after
+# a restore it resolves rather than disappears (components/prometheus_operator.py).
+alerted = cfg.scenario or get_scenario(DEFAULT_SCENARIO)
+prometheus = coralogix = None
+if cfg.alerts.prometheus_operator:
+    rules = PrometheusOperatorAlerts("prometheus-operator", PrometheusOperatorArgs(
+        alerted, cfg.demo_minute_seconds, cfg.namespace, cfg.alerts.monitoring_namespace,
+        cfg.alerts.release_label), opts=pulumi.ResourceOptions(depends_on=[ns.resource]))
+    prometheus = (rules.rule_ref, rules.monitor_ref)
+if cfg.alerts.coralogix and cfg.alerts.coralogix_api_key is not None:
+    flow = CoralogixFlowAlert("coralogix-alert", CoralogixAlertArgs(
+        alerted, cfg.demo_minute_seconds, cfg.alerts.coralogix_domain, cfg.alerts.coralogix_api_key,
+        {"bfdemo-stack": f"{pulumi.get_project()}/{pulumi.get_stack()}"}))
+    coralogix = (flow.flow_name, flow.alert_names)
+
 pulumi.export("scenario", cfg.scenario.name if cfg.scenario else "baseline")
 pulumi.export("namespace", ns.name)
 pulumi.export("demoStartTimestamp", start)
@@ -81,3 +98,4 @@ pulumi.export("revertsAt", reverts_at.apply(lambda ts: utc(ts, 0, 1)) if reverts
 pulumi.export("droppedIndexes", list(cfg.scenario.dropped_indexes) if cfg.scenario else [])
 pulumi.export("calibration", measured)
 pulumi.export("watch", watch_commands(cfg))
+pulumi.export("alerts", alerts_status(cfg, alerted.name, prometheus, coralogix))

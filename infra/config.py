@@ -23,6 +23,7 @@ PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 EXPORTERS = ("debug", "otlp", "coralogix")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 PROBES = ("full", "quick")
+FLAGS = ("true", "false")
 # calibrationRun names a Job (calibration-<run>): a DNS label, short enough for the pod's name.
 RUN_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,28}[a-z0-9])?")
 
@@ -47,6 +48,19 @@ class ExporterConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """Where the scenario's alert ships besides `bfdemo alerts`' files (both off by default)."""
+
+    coralogix: bool
+    coralogix_domain: str
+    # An alert-management API key (Alerts role preset), a secret Output; set when coralogix is.
+    coralogix_api_key: pulumi.Output[str] | None
+    prometheus_operator: bool
+    monitoring_namespace: str
+    release_label: str
+
+
+@dataclass(frozen=True)
 class StackConfig:
     namespace: str
     scenario: Scenario | None
@@ -66,6 +80,7 @@ class StackConfig:
     loadgen_replicas: int
     collector_image: str
     exporter: ExporterConfig
+    alerts: AlertsConfig
     # The kubectl context of the scenario commands: the same one the Kubernetes provider uses.
     kube_context: str
 
@@ -76,7 +91,11 @@ class _Reader:
 
     def text(self, key: str) -> str:
         value = self._cfg.get(key)
-        return str(schema()[key]["default"]) if value is None else value
+        if value is not None:
+            return value
+        default = schema()[key]["default"]
+        # As the CLI writes a boolean: true, false.
+        return str(default).lower() if isinstance(default, bool) else str(default)
 
     def integer(self, key: str, minimum: int) -> int:
         raw = self.text(key)
@@ -158,6 +177,19 @@ def _exporter(r: _Reader) -> ExporterConfig:
     return ExporterConfig(kind, r.text("otlpEndpoint"), r.text("coralogixDomain"), credential)
 
 
+def _alerts(r: _Reader) -> AlertsConfig:
+    coralogix = r.choice("coralogixAlerts", FLAGS) == "true"
+    api_key = r.secret("coralogixApiKey")
+    if coralogix and api_key is None:
+        raise ConfigError("config key 'coralogixAlerts' is true: it needs the secret config key "
+                          "'coralogixApiKey', a Coralogix API key with the Alerts role preset (not the "
+                          "Send-Your-Data key): pulumi config set --secret coralogixApiKey <key>, or "
+                          "pulumi config set coralogixAlerts false")
+    return AlertsConfig(coralogix, r.text("coralogixDomain"), api_key if coralogix else None,
+                        r.choice("prometheusOperator", FLAGS) == "true", r.text("monitoringNamespace"),
+                        r.text("prometheusReleaseLabel"))
+
+
 def load_config() -> StackConfig:
     r = _Reader()
     return StackConfig(
@@ -179,5 +211,6 @@ def load_config() -> StackConfig:
         loadgen_replicas=r.integer("loadgenReplicas", 1),
         collector_image=r.text("collectorImage"),
         exporter=_exporter(r),
+        alerts=_alerts(r),
         kube_context=pulumi.Config("kubernetes").get("context") or "",
     )

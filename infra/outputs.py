@@ -50,3 +50,26 @@ def watch_commands(cfg: StackConfig) -> dict[str, str]:
         "plan": "bfdemo plan " + (cfg.scenario.name if cfg.scenario
                                                else "blackfriday"),
     }
+
+
+def alerts_status(cfg: StackConfig, scenario: str, prometheus: tuple[str, str] | None,
+                  coralogix: tuple[str, list[str]] | None) -> dict[str, object]:
+    """What the stack created for the scenario's alert, and where; plain (no key, no id that
+    needs one). `prometheus` is (rule, monitor) as namespace/name, `coralogix` (flow, alerts)."""
+    minute = cfg.demo_minute_seconds
+    status: dict[str, object] = {
+        "scenario": scenario,
+        "prometheusRule": prometheus[0] if prometheus else None,
+        "serviceMonitor": prometheus[1] if prometheus else None,
+        "coralogix": {"flowAlert": coralogix[0], "alerts": coralogix[1],
+                      "domain": cfg.alerts.coralogix_domain} if coralogix else None,
+        "files": (f"bfdemo alerts --scenario {scenario} --minute-seconds {minute} --out alerts/ writes "
+                  "the same rules as a Prometheus rules file, and the Grafana dashboard, for any other Prometheus"),
+    }
+    enable = []
+    if prometheus is None:
+        enable.append("pulumi config set prometheusOperator true (a cluster with the Prometheus operator)")
+    if coralogix is None:
+        enable.append("pulumi config set coralogixAlerts true && pulumi config set --secret coralogixApiKey "
+                      "<a key with the Alerts role preset> (Coralogix)")
+    return {**status, "enable": enable}
