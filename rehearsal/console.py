@@ -38,7 +38,7 @@ def _capacity(sized: dict[str, Any] | None) -> str:
 def alert_line(scenario: Scenario, minute: int) -> str:
     return (f"  🚨🚨🚨 FLOW ALERT '{scenario.alert.name}' FIRED in minute {minute}: checkout errors > "
             f"{scenario.alert.checkout_error_rate_gt:.0%} and catalog p95 > {scenario.alert.catalog_p95_ms_gt:.0f} ms"
-            f" over {scenario.alert.window_minutes} demo minutes 🚨🚨🚨")
+            f" over {scenario.alert.window_minutes} demo minutes, held {scenario.alert.hold_minutes} 🚨🚨🚨")
 
 
 def _ms(value: float | None) -> str:

@@ -62,7 +62,7 @@ def _timeline_lines(s: Scenario, start: float | None, minute_seconds: float) -> 
         f"({_when(start, ev.minute, minute_seconds)}; window {ev.earliest:g}-{ev.latest:g}, "
         f"{_when(start, ev.earliest, minute_seconds)}-{_when(start, ev.latest, minute_seconds)}):"
         f" checkout errors > {a.checkout_error_rate_gt:.0%} and catalog p95 > "
-        f"{a.catalog_p95_ms_gt:g} ms over {a.window_minutes} min")
+        f"{a.catalog_p95_ms_gt:g} ms over {a.window_minutes} min, held {a.hold_minutes} min")
     return lines
 
 

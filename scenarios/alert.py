@@ -3,7 +3,11 @@
 One pure function serves both the local runner (observations taken from collected spans) and
 the load generator's status endpoint (its own observations). The window slides over completed
 demo minutes; the catalog p95 is computed over every latency in the window, never averaged
-from per-minute percentiles."""
+from per-minute percentiles. The alert fires once the window has breached both thresholds at
+the end of `hold_minutes + 1` consecutive minutes: what Prometheus' `for` does continuously
+(scenarios/prometheus.py), here at each minute's end. One difference remains and is physical:
+a span counts a failure in the minute its request started, a counter when it ended (a pool
+timeout later), so at compressed minutes Prometheus sees the rush's failures a little later."""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ class AlertWindow(TypedDict):
     checkout_error_rate: float | None
     catalog_samples: int
     catalog_p95_ms: float | None
-    fired: bool
+    breached: bool  # both thresholds exceeded over this window
 
 
 class AlertResult(TypedDict):
@@ -81,12 +85,12 @@ def _window(rule: AlertRule, observed: list[MinuteObservation], start: int, end:
     latencies = [ms for o in observed for ms in o.catalog_latencies_ms]
     rate = failure_rate(failures, attempts)
     p95 = percentile(latencies, 95)
-    fired = (rate is not None and rate > rule.checkout_error_rate_gt
+    breached = (rate is not None and rate > rule.checkout_error_rate_gt
              and p95 is not None and p95 > rule.catalog_p95_ms_gt)
     return AlertWindow(
         start_minute=start, end_minute=end, checkout_attempts=attempts,
         checkout_failures=failures, checkout_error_rate=rate, catalog_samples=len(latencies),
-        catalog_p95_ms=p95, fired=fired,
+        catalog_p95_ms=p95, breached=breached,
     )
 
 
@@ -94,14 +98,15 @@ def evaluate_alert(rule: AlertRule, minutes: Iterable[MinuteObservation]) -> Ale
     """Evaluate `rule` over sliding windows of `rule.window_minutes` completed minutes.
 
     A window ends at each minute from (first observed minute + window - 1) to the last observed
-    minute; minutes missing in between count as minutes with no observations. The rule fires in
-    a window when the checkout error rate exceeds its threshold AND the catalog p95 over all the
+    minute; minutes missing in between count as minutes with no observations. A window is
+    breached when the checkout error rate exceeds its threshold AND the catalog p95 over all the
     window's latencies exceeds its threshold; a window without checkouts or without catalog
-    latencies cannot fire. `first_minute` is the end minute of the first window that fired.
+    latencies cannot be. `first_minute` is the end minute of the first window that was breached
+    along with the `rule.hold_minutes` windows before it.
     """
-    if rule.window_minutes < 1:
-        raise ValueError(f"alert '{rule.name}': window_minutes must be at least 1, "
-                         f"got {rule.window_minutes}")
+    if rule.window_minutes < 1 or rule.hold_minutes < 0:
+        raise ValueError(f"alert '{rule.name}': window_minutes must be at least 1 and hold_minutes "
+                         f"at least 0, got {rule.window_minutes} and {rule.hold_minutes}")
     by_minute = _checked(minutes)
     windows: list[AlertWindow] = []
     if by_minute:
@@ -110,5 +115,6 @@ def evaluate_alert(rule: AlertRule, minutes: Iterable[MinuteObservation]) -> Ale
             start = end - rule.window_minutes + 1
             observed = [by_minute[m] for m in range(start, end + 1) if m in by_minute]
             windows.append(_window(rule, observed, start, end))
-    first_fired = next((w["end_minute"] for w in windows if w["fired"]), None)
+    first_fired = next((w["end_minute"] for i, w in enumerate(windows) if i >= rule.hold_minutes
+                        and all(h["breached"] for h in windows[i - rule.hold_minutes: i + 1])), None)
     return AlertResult(fired=first_fired is not None, first_minute=first_fired, windows=windows)

@@ -59,6 +59,7 @@ BLACKFRIDAY = Scenario(
     alert=AlertRule(
         name="black-friday-checkout-meltdown",
         window_minutes=2,
+        hold_minutes=1,
         checkout_error_rate_gt=0.20,
         catalog_p95_ms_gt=2000.0,
         span_conditions=(

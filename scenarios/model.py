@@ -106,10 +106,15 @@ class ConfigChange:
 
 @dataclass(frozen=True)
 class AlertRule:
-    """The seed's flow alert, evaluated over a sliding window of demo minutes."""
+    """The seed's flow alert: the catalog's p95 and the share of checkouts failing, each taken
+    over the last `window_minutes` demo minutes, both above their thresholds and still so
+    `hold_minutes` later. The window gives the ratio enough checkouts to mean something (a
+    compressed demo minute holds a dozen); the hold keeps one burst of failures from firing it
+    on its own: the failures must go on."""
 
     name: str
     window_minutes: int
+    hold_minutes: int
     checkout_error_rate_gt: float
     catalog_p95_ms_gt: float
     span_conditions: tuple[str, ...]

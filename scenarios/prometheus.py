@@ -3,10 +3,11 @@
 
 The seed's Flow Alert chains two alerts: the catalog's p95 above its threshold and the share of
 checkouts failing above its rate. Each is a rule of its own here (what a backend's flow alert
-chains); the flow rule is both at once, held for the window (`for`), so one bad minute alone
-cannot fire it. Rates and quantiles are taken over one demo minute, and "2 minutes" stays two
-demo minutes at any minute length. The result is plain data: JSON text is valid YAML, which is
-how promtool and Prometheus read it."""
+chains); the flow rule is both at once. Both are taken over the alert's window (two demo
+minutes: one compressed minute holds a dozen checkouts, too few for a ratio that does not
+flicker around 20 %), and the flow rule must hold for `hold_minutes` (`for`), so one burst of
+failures cannot fire it on its own. Windows are in demo minutes at any minute length. The result is plain
+data: JSON text is valid YAML, which is how promtool and Prometheus read it."""
 
 from __future__ import annotations
 
@@ -35,9 +36,9 @@ def duration(seconds: float) -> str:
     return f"{ms}ms"
 
 
-def expressions(minute_seconds: float) -> dict[str, str]:
-    """The two conditions' values, each over one demo minute."""
-    window = duration(minute_seconds)
+def expressions(scenario: Scenario, minute_seconds: float) -> dict[str, str]:
+    """The two conditions' values, each over the alert's window of demo minutes."""
+    window = duration(scenario.alert.window_minutes * minute_seconds)
     bucket = prometheus_name(REQUEST_DURATION, "ms") + "_bucket"
     selector = f'service_name="{CATALOG_SERVICE}",http_route="{LISTING_ROUTE}"'
     failed = prometheus_name(CHECKOUT_FAILED, counter=True)
@@ -50,7 +51,7 @@ def expressions(minute_seconds: float) -> dict[str, str]:
 
 def rules(scenario: Scenario, minute_seconds: float) -> dict[str, Any]:
     """The rule groups for `scenario` at `minute_seconds` per demo minute."""
-    alert, expr = scenario.alert, expressions(minute_seconds)
+    alert, expr = scenario.alert, expressions(scenario, minute_seconds)
     slow = f"({expr['catalog_p95_ms']}) > {alert.catalog_p95_ms_gt:g}"
     failing = f"({expr['checkout_error_rate']}) > {alert.checkout_error_rate_gt:g}"
     labels = {"scenario": scenario.name, "severity": "critical"}
@@ -60,12 +61,14 @@ def rules(scenario: Scenario, minute_seconds: float) -> dict[str, Any]:
         "interval": evaluate,
         "rules": [
             {"alert": "CatalogListingSlow", "expr": slow, "labels": {**labels, "severity": "warning"},
-             "annotations": {"summary": f"Catalog p95 above {alert.catalog_p95_ms_gt:g} ms over a demo minute"}},
+             "annotations": {"summary": f"Catalog p95 above {alert.catalog_p95_ms_gt:g} ms over "
+                                        f"{alert.window_minutes} demo minutes"}},
             {"alert": "CheckoutErrorsHigh", "expr": failing, "labels": {**labels, "severity": "warning"},
              "annotations": {"summary": f"Over {alert.checkout_error_rate_gt:.0%} of checkouts failing"}},
             {"alert": alert.name, "expr": f"({slow}) and ({failing})",
-             "for": duration(alert.window_minutes * minute_seconds), "labels": labels,
-             "annotations": {"summary": f"{alert.name}: both held for {alert.window_minutes} demo minutes"}},
+             "for": duration(alert.hold_minutes * minute_seconds), "labels": labels,
+             "annotations": {"summary": f"{alert.name}: both over {alert.window_minutes} demo minutes, "
+                                        f"held for {alert.hold_minutes}"}},
         ],
     }]}
 

@@ -109,12 +109,24 @@ def _checkouts_first(t: Targets, minutes: list[dict[str, Any]]) -> TargetCheck:
     return TargetCheck(name, met, f"checkouts from minute {checkout}, listings from minute {catalog}")
 
 
-def _alert(scenario: Scenario, alert: dict[str, Any]) -> TargetCheck:
+def _alert(scenario: Scenario, alert: dict[str, Any], by: str = "") -> TargetCheck:
     event = scenario.alert_event()
     first = alert.get("first_minute")
     met = first is not None and event.earliest <= first <= event.latest
-    return TargetCheck(f"alert first fires in minutes {event.earliest:g}-{event.latest:g}", met,
+    return TargetCheck(f"{by}alert first fires in minutes {event.earliest:g}-{event.latest:g}", met,
                        f"first fired in minute {first}" if first is not None else "never fired")
+
+
+def _prometheus_alert(scenario: Scenario, report: dict[str, Any]) -> TargetCheck:
+    """The shipped rule, as a real Prometheus evaluated it beside the run. Not judged where the
+    run had no Prometheus (the package is missing); a Prometheus that failed to answer is a miss."""
+    record = report.get("prometheus") or {"skipped": "the report has no Prometheus record"}
+    if "skipped" in record:
+        check = _alert(scenario, {}, "Prometheus: ")
+        return dataclasses.replace(check, met=False, observed=f"not judged: {record['skipped']}", judged=False)
+    if "error" in record:
+        return dataclasses.replace(_alert(scenario, {}, "Prometheus: "), observed=record["error"])
+    return _alert(scenario, record, "Prometheus: ")
 
 
 def _aftermath(report: dict[str, Any]) -> TargetCheck:
@@ -164,6 +176,7 @@ def check_targets(scenario: Scenario, report: dict[str, Any]) -> list[TargetChec
             judged(lambda x: _failing_requests(x, minutes), lambda x: x.failing_checkout),
             *([judged(lambda x: _checkouts_first(x, minutes), lambda x: x.degraded)] if t.checkouts_fail_first else []),
             judged(lambda x: _alert(scenario, report["alert"]), lambda x: (first, int(event.earliest))),
+            judged(lambda x: _prometheus_alert(scenario, report), lambda x: (first, int(event.earliest))),
             _aftermath(report)]
 
 

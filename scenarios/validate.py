@@ -100,10 +100,11 @@ def _rest(s: Scenario) -> list[str]:
             errors.append(f"scenario '{s.name}': {s.restore_sql} rebuilds no index named "
                           f"{', '.join(unrestored)}; a restore must undo every drop")
     a = s.alert
-    if a.window_minutes < 1 or not 0 < a.checkout_error_rate_gt < 1 or not 0 < a.catalog_p95_ms_gt < math.inf:
+    if (a.window_minutes < 1 or a.hold_minutes < 0 or not 0 < a.checkout_error_rate_gt < 1
+            or not 0 < a.catalog_p95_ms_gt < math.inf):
         errors.append(
-            f"scenario '{s.name}': alert '{a.name}' needs window_minutes >= 1, an error rate "
-            "between 0 and 1 and a positive p95 threshold"
+            f"scenario '{s.name}': alert '{a.name}' needs window_minutes >= 1, hold_minutes >= 0, "
+            "an error rate between 0 and 1 and a positive p95 threshold"
         )
     for e in s.timeline:
         if not e.earliest <= e.minute <= e.latest <= s.duration_minutes:

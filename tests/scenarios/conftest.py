@@ -79,6 +79,7 @@ def _minute(m: int) -> dict:
 def on_target_report() -> dict:
     """A report shaped the way the scenario promises: every target met."""
     return {"minutes": [_minute(m) for m in range(30)], "alert": {"fired": True, "first_minute": 22},
+            "prometheus": {"alert": "black-friday-checkout-meltdown", "first_minute": 23, "targets_up": 3},
             "restore": {"indexes_restored": True, "invalid_indexes": []},
             "stock": {"products_unbalanced": 0, "orders_without_lines": 0, "orders": 90}}
 
@@ -105,6 +106,18 @@ def too_few_checkout_failures(on_target_report):
 @pytest.fixture
 def alert_before_the_rush(on_target_report):
     on_target_report["alert"]["first_minute"] = 19
+    return on_target_report
+
+
+@pytest.fixture
+def prometheus_fired_late(on_target_report):
+    on_target_report["prometheus"]["first_minute"] = 25
+    return on_target_report
+
+
+@pytest.fixture
+def prometheus_did_not_answer(on_target_report):
+    on_target_report["prometheus"] = {"alert": "x", "error": "querying prometheus failed: refused"}
     return on_target_report
 
 

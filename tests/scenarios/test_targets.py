@@ -13,7 +13,7 @@ from scenarios.targets import check_targets, summary
 
 def test_a_report_on_target_meets_every_check(on_target_report):
     checks = check_targets(BLACKFRIDAY, on_target_report)
-    assert len(checks) == 10 and all(c.met for c in checks), [c for c in checks if not c.met]
+    assert len(checks) == 11 and all(c.met for c in checks), [c for c in checks if not c.met]
     assert summary(checks)["met"] is True
 
 
@@ -22,6 +22,8 @@ def test_a_report_on_target_meets_every_check(on_target_report):
     ("catalog_fast_in_minute_17", "catalog p95", "below in minutes [17]"),
     ("too_few_checkout_failures", "checkout failures 25%-45%", "5/50 = 10.0%"),
     ("alert_before_the_rush", "alert first fires", "minute 19"),
+    ("prometheus_fired_late", "Prometheus: alert first fires in minutes 21-24", "minute 25"),
+    ("prometheus_did_not_answer", "Prometheus: alert", "querying prometheus failed"),
     ("under_delivered_minute", "achieved RPM", "10.0% (minute 12)"),
     ("lost_minute", "no failed request", "over 14 minutes"),
     ("invalid_index_left", "restored", "idx_products_category_ccnew"),
@@ -40,6 +42,13 @@ def test_each_missed_mark_is_named_with_what_was_seen(request, fixture, missed, 
 
 def test_a_scenario_without_targets_has_nothing_to_check(on_target_report):
     assert check_targets(dataclasses.replace(BLACKFRIDAY, targets=None), on_target_report) == []
+
+
+def test_a_run_without_prometheus_leaves_its_alert_unjudged(on_target_report):
+    on_target_report["prometheus"] = {"skipped": "prometheus is not installed (make system installs Debian's package)"}
+    [check] = [c for c in check_targets(BLACKFRIDAY, on_target_report) if c.name.startswith("Prometheus")]
+    assert not check.judged and "not installed" in check.observed
+    assert summary(check_targets(BLACKFRIDAY, on_target_report))["met"] is True
 
 
 def test_a_stretch_is_judged_on_the_minutes_it_ran(on_target_report):
