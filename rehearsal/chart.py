@@ -1,6 +1,6 @@
 """The timeline chart: RPM, catalog p95, and the failure rates of checkouts and of all requests
 per demo minute, phases shaded, the alert marked inside the minute it fired (as the title and
-the report say it)."""
+the report say it): ours dashed, Prometheus' dotted."""
 
 from __future__ import annotations
 
@@ -26,11 +26,13 @@ def series(report: dict[str, Any]) -> dict[str, Any]:
     """What the chart draws: each demo minute m spans [m, m+1) and is plotted at its middle."""
     minutes = report["minutes"]
     first = report["alert"].get("first_minute")
+    by_prometheus = (report.get("prometheus") or {}).get("first_minute")
     return {
         "x": [m["minute"] + 0.5 for m in minutes],
         "checkout_failure_pct": [percent(m["checkout_failures"], m["checkout_attempts"]) for m in minutes],
         "request_error_pct": [percent(m["errors"], m["requests"]) for m in minutes],
         "alert_x": None if first is None else first + 0.5,
+        "prometheus_alert_x": None if by_prometheus is None else by_prometheus + 0.5,
     }
 
 
@@ -44,6 +46,8 @@ def draw(scenario: Scenario, report: dict[str, Any], path: Path) -> Path:
             axis.axvspan(phase.start_minute, phase.end_minute, color=colour, zorder=0)
         if lines["alert_x"] is not None:
             axis.axvline(lines["alert_x"], color="red", linestyle="--", linewidth=1.5)
+        if lines["prometheus_alert_x"] is not None:
+            axis.axvline(lines["prometheus_alert_x"], color="purple", linestyle=":", linewidth=2)
     top.plot(xs, [m["target_rpm"] for m in minutes], "k--", label="target RPM")
     top.plot(xs, [m["achieved_rpm"] for m in minutes], "b-o", markersize=3, label="achieved RPM")
     top.set_ylabel("journeys / min")
@@ -61,9 +65,10 @@ def draw(scenario: Scenario, report: dict[str, Any], path: Path) -> Path:
     for phase in scenario.phases:
         top.text((phase.start_minute + phase.end_minute) / 2, top.get_ylim()[1] * 0.95, phase.name,
                  ha="center", va="top", fontsize=8)
-    alert = report["alert"].get("first_minute")
-    title = f"{scenario.name}: {report['minute_seconds']:g} s per demo minute"
-    fig.suptitle(title + (f" — alert fired in minute {alert}" if alert is not None else " — alert never fired"))
+    alert, by_prometheus = report["alert"].get("first_minute"), (report.get("prometheus") or {}).get("first_minute")
+    title = f"{scenario.name}: {report['minute_seconds']:g} s per demo minute — alert fired in minute "
+    fig.suptitle(f"{title}{alert if alert is not None else '(never)'} (ours, dashed), "
+                 f"{by_prometheus if by_prometheus is not None else '(never)'} (Prometheus, dotted)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -26,5 +26,7 @@ def test_the_alert_is_marked_inside_its_minute_and_both_rates_are_drawn(tmp_path
     assert lines["checkout_failure_pct"] == [10.0, 30.0]
     assert lines["request_error_pct"] == [15.0, 0.0]  # a minute without requests has no failures
     assert series({**REPORT, "alert": {}})["alert_x"] is None
+    assert lines["prometheus_alert_x"] is None  # the report had no Prometheus
+    assert 23 < series({**REPORT, "prometheus": {"first_minute": 23}})["prometheus_alert_x"] < 24
     png = draw(get_scenario("blackfriday"), REPORT, tmp_path / "report.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
