@@ -41,3 +41,15 @@ def prometheus_name(name: str, unit: str = "", *, counter: bool = False) -> str:
     if suffix and not base.endswith(f"_{suffix}"):
         base = f"{base}_{suffix}"
     return f"{base}_total" if counter else base
+
+
+# The load generator's own (GET /metrics on it). Journeys started, by `journey` (its kind).
+LOADGEN_JOURNEYS = "loadgen.journeys"
+# Gauge: the timeline's target for the current demo minute, journeys per real minute, this
+# replica's share (sum over replicas for the whole); the baseline's rate when no demo plays.
+LOADGEN_TARGET_RPM = "loadgen.target.rpm"
+# Gauge: the demo minute being played, -1 when no demo plays.
+DEMO_MINUTE = "demo.minute"
+# Counter: +1 per timeline marker, by demo.step, demo.phase, demo.kind (phase, actor, fault,
+# alert); a dashboard draws each increment as an annotation.
+DEMO_MARKER = "demo.marker"

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # How long stop-demo and shutdown wait for cancelled journeys to unwind.
     loadgen_stop_grace_seconds: float = Field(default=5.0, gt=0, le=120)
 
+    # The presenter page (GET /live): a Prometheus evaluating the scenario's rules, if any, whose
+    # alerts it shows beside ours; how long it and the storefront's /metrics may take to answer.
+    prometheus_url: str | None = None
+    live_probe_timeout_seconds: float = Field(default=1.5, gt=0, le=30)
+
     @model_validator(mode="after")
     def _index_within_replicas(self) -> Settings:
         # The phase wraps (programs.replica_phase takes the index mod N): an out-of-range index

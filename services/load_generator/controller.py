@@ -6,11 +6,13 @@ demos or leave the baseline running beside a demo."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from opentelemetry.metrics import Counter
 
 from scenarios.calibration import Calibration
 from scenarios.catalogue import SCENARIOS
@@ -18,12 +20,15 @@ from services.load_generator.choices import JourneyChooser
 from services.load_generator.client import Clock, Storefront
 from services.load_generator.config import Settings
 from services.load_generator.journeys import JourneyRunner
+from services.load_generator.markers import Marker, MarkerPlayer
+from services.load_generator.metrics import Now, instruments
 from services.load_generator.programs import BaselineProgram, DemoProgram, Program
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import RunStats
 from services.load_generator.status import demo_status
 from services.load_generator.throughput import Throughput
 from services.shared.logging import get_logger
+from services.shared.markers import emit_marker
 from services.shared.telemetry import Telemetry
 
 log = get_logger("loadgen.controller")
@@ -58,6 +63,11 @@ class DemoController:
     baseline: Run | None = None
     retired: list[Run] = field(default_factory=list)
     followers: set[asyncio.Task[None]] = field(default_factory=set)
+    markers: asyncio.Task[None] | None = None
+    journeys_counter: Counter | None = None
+
+    def __post_init__(self) -> None:
+        self.journeys_counter = instruments(self.telemetry, self.now_playing)
 
     def program(self, request: DemoRequest) -> DemoProgram:
         scenario = SCENARIOS[request.scenario]
@@ -79,7 +89,7 @@ class DemoController:
         think = self.settings.loadgen_think_time_seconds
         if think is None:
             think = program.scenario.traffic.think_time_seconds
-        runner = JourneyRunner(storefront, self.settings, tracer, think)
+        runner = JourneyRunner(storefront, self.settings, tracer, think, counter=self.journeys_counter)
         chooser = JourneyChooser(self.calibration, self.settings.loadgen_replica_index,
                                  replicas=self.settings.loadgen_replicas, meter=meter)
         return Run(program, stats, chooser, runner, self.clock)
@@ -136,6 +146,7 @@ class DemoController:
             run = self.demo
             run.on_scheduled = lambda: self._follow(run)
             run.start()
+            await self._play_markers(run, program)
             log.info("demo_started", scenario=program.name, start=program.start,
                      minute_seconds=program.minute_seconds, peak_rpm=program.peak_rpm,
                      duration_minutes=program.duration_minutes, replicas=program.replicas,
@@ -162,9 +173,41 @@ class DemoController:
                 raise DemoConflict("No demo is running, so nothing was stopped"
                                    + (" (the baseline keeps running)." if self.baseline else "."))
             cancelled = await self.demo.stop(self.settings.loadgen_stop_grace_seconds)
+            await self._stop_markers()
             log.info("demo_stopped", scenario=self.demo.program.name, cancelled_journeys=cancelled)
             self._start_baseline()
             return {"stopped": True, "cancelled_journeys": cancelled, **self.status()}
+
+    async def _play_markers(self, run: Run, program: DemoProgram) -> None:
+        """The timeline's markers, told once for all replicas (by replica 0)."""
+        await self._stop_markers()
+        if self.settings.loadgen_replica_index != 0:
+            return
+
+        def emit(m: Marker) -> None:
+            emit_marker(self.telemetry, log, program.name, m.step, m.kind, m.minute, m.phase)
+
+        player = MarkerPlayer(program, run.stats, emit, self.clock)
+        self.markers = asyncio.create_task(player.play(run.joined_at), name="loadgen-markers",
+                                           context=contextvars.Context())
+
+    async def _stop_markers(self) -> None:
+        task, self.markers = self.markers, None
+        if task is not None and not task.done():
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    def now_playing(self) -> Now:
+        """The demo minute being played and its target, else the baseline's rate (minute -1)."""
+        now, demo = self.clock.now(), self.demo
+        if (demo is not None and not demo.stopped and isinstance(demo.program, DemoProgram)
+                and demo.program.start <= now < demo.program.end):
+            minute = demo.program.minute_of(now)
+            return Now(minute, demo.program.target_rpm(minute))
+        if self.baseline is not None and isinstance(self.baseline.program, BaselineProgram):
+            return Now(-1, self.baseline.program.total_rpm / self.baseline.program.replicas)
+        return Now(-1, 0.0)
 
     def status(self) -> dict[str, Any]:
         return demo_status(self.demo, self.baseline, self.clock.now(), self.settings)
@@ -174,6 +217,7 @@ class DemoController:
         runs = [r for r in (self.demo, self.baseline, *self.retired) if r is not None]
         self.baseline = None
         self.retired = []
+        await self._stop_markers()
         for run in runs:
             await run.stop(self.settings.loadgen_stop_grace_seconds)
         for task in list(self.followers):

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from opentelemetry import baggage, context
+from opentelemetry.metrics import Counter
 from opentelemetry.trace import Tracer
 
 from services.load_generator.choices import JourneySpec
@@ -42,8 +43,11 @@ class JourneyRunner:
     tracer: Tracer
     think_seconds: float
     shelf: Shelf = field(default_factory=Shelf)
+    counter: Counter | None = None  # loadgen.journeys, by journey kind
 
     async def run(self, spec: JourneySpec) -> None:
+        if self.counter is not None:
+            self.counter.add(1, {"journey": spec.kind})
         if spec.watchers:
             await asyncio.gather(self._journey(spec), *(self._watch(spec, i) for i in range(spec.watchers)))
         else:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.load_generator import live
 from services.load_generator.config import Settings
 from services.load_generator.controller import DemoController
 from services.load_generator.models import validation_error
@@ -61,4 +62,6 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.include_router(router)
+    app.include_router(live.router)
+    app.mount("/static", live.static_files(), name="static")
     return app

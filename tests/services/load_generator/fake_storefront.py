@@ -2,7 +2,8 @@
 
 It answers the routes the load generator calls, after a latency the test sets (a real asyncio
 wait: this fake is a test target, not the product), and records what it received. Control
-routes under /_fake are neither delayed nor recorded."""
+routes under /_fake and GET /metrics (a pool of 20 whose connections are the requests in
+flight, as the presenter page reads a real service's) are neither delayed nor recorded."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 CATEGORIES = ["electronics/sub00", "toys/sub01", "garden/sub02"]
 DOORBUSTERS = [{"id": i, "name": f"Deal {i}", "category": "electronics/sub00", "price": "199.99",
@@ -29,11 +30,11 @@ def _product(pid: int) -> dict[str, Any]:
 
 def fake_app() -> FastAPI:
     app = FastAPI()
-    state: dict[str, Any] = {"latency": 0.0, "checkout_status": 201, "seen": []}
+    state: dict[str, Any] = {"latency": 0.0, "checkout_status": 201, "seen": [], "inflight": 0}
 
     @app.middleware("http")
     async def record_and_wait(request: Request, call_next: Any) -> Response:
-        if request.url.path.startswith("/_fake"):
+        if request.url.path.startswith("/_fake") or request.url.path == "/metrics":
             return await call_next(request)  # type: ignore[no-any-return]
         raw = await request.body()
         state["seen"].append({
@@ -41,8 +42,12 @@ def fake_app() -> FastAPI:
             "params": dict(request.query_params), "body": json.loads(raw) if raw else None,
             "headers": {k: v for k, v in request.headers.items() if k in ("traceparent", "baggage")},
         })
-        await asyncio.sleep(state["latency"])
-        return await call_next(request)  # type: ignore[no-any-return]
+        state["inflight"] += 1
+        try:
+            await asyncio.sleep(state["latency"])
+            return await call_next(request)  # type: ignore[no-any-return]
+        finally:
+            state["inflight"] -= 1
 
     @app.post("/_fake/control")
     async def control(body: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +61,14 @@ def fake_app() -> FastAPI:
     @app.get("/_fake/seen")
     async def seen() -> list[dict[str, Any]]:
         return list(state["seen"])
+
+    @app.get("/metrics")
+    async def metrics() -> PlainTextResponse:
+        used = min(20, state["inflight"])
+        gauges = {"db_pool_size": 20, "db_pool_available": 20 - used, "db_pool_max": 20,
+                  "db_pool_waiting": max(0, state["inflight"] - 20), "db_pool_timeouts_total": 0}
+        return PlainTextResponse("".join(f'{k}{{pool_name="fake",service_name="fake"}} {v}\n'
+                                         for k, v in gauges.items()))
 
     @app.get("/categories")
     async def categories() -> list[str]:
