@@ -177,9 +177,13 @@ def _exporter(r: _Reader) -> ExporterConfig:
     return ExporterConfig(kind, r.text("otlpEndpoint"), r.text("coralogixDomain"), credential)
 
 
-def _alerts(r: _Reader) -> AlertsConfig:
+def _alerts(r: _Reader, exporter: str) -> AlertsConfig:
     coralogix = r.choice("coralogixAlerts", FLAGS) == "true"
     api_key = r.secret("coralogixApiKey")
+    if coralogix and exporter != "coralogix":
+        pulumi.log.warn(f"coralogixAlerts is true but exporter is '{exporter}': the alerts read the services' "
+                        "metrics in Coralogix, which only exporter 'coralogix' sends there (or an otlp endpoint "
+                        "of Coralogix's)")
     if coralogix and api_key is None:
         raise ConfigError("config key 'coralogixAlerts' is true: it needs the secret config key "
                           "'coralogixApiKey', a Coralogix API key with the Alerts role preset (not the "
@@ -192,6 +196,7 @@ def _alerts(r: _Reader) -> AlertsConfig:
 
 def load_config() -> StackConfig:
     r = _Reader()
+    exporter = _exporter(r)
     return StackConfig(
         namespace=r.text("namespace"),
         scenario=_scenario(r.text("scenario")),
@@ -210,7 +215,7 @@ def load_config() -> StackConfig:
         calibration_quick=r.choice("calibrationProbe", PROBES) == "quick",
         loadgen_replicas=r.integer("loadgenReplicas", 1),
         collector_image=r.text("collectorImage"),
-        exporter=_exporter(r),
-        alerts=_alerts(r),
+        exporter=exporter,
+        alerts=_alerts(r, exporter.kind),
         kube_context=pulumi.Config("kubernetes").get("context") or "",
     )
