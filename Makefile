@@ -54,8 +54,9 @@ engine:
 	$(PY) tools/engine/build.py
 
 # Debian packages: iptables routes the local cluster's Services (rehearsal/kube/proxy.py);
-# prometheus brings promtool, which checks and unit-tests the scenario's alert rules.
-SYSTEM_PACKAGES := iptables-restore:iptables promtool:prometheus
+# prometheus brings promtool, which checks and unit-tests the scenario's alert rules;
+# chromium loads the load generator's presenter page headless (tests and its screenshot).
+SYSTEM_PACKAGES := iptables-restore:iptables promtool:prometheus chromium:chromium
 system:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do command -v "$${pair%%:*}" >/dev/null || \
 		missing="$$missing $${pair#*:}"; done; \
