@@ -88,10 +88,12 @@ def cmd_twin(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from rehearsal.alerts import write_rules
+    from rehearsal.alerts import write_dashboard, write_rules
 
     path = write_rules(args.scenario, args.minute_seconds, args.out)
     print(f"Prometheus rules: {path} (check with: promtool check rules {path})")
+    board = write_dashboard(args.scenario, args.minute_seconds, args.out)
+    print(f"Grafana dashboard: {board} (import it and pick the Prometheus that loads the rules)")
     return 0
 
 
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     twin = sub.add_parser("twin", help="the stack deployed by the real Pulumi CLI to a local cluster (see make twin)")
     twin.add_argument("rest", nargs=argparse.REMAINDER)
     twin.set_defaults(func=cmd_twin)
-    alerts = sub.add_parser("alerts", help="the scenario's alert rules as files (Prometheus)")
+    alerts = sub.add_parser("alerts", help="the scenario's alert rules (Prometheus) and dashboard (Grafana) as files")
     _scenario_arg(alerts)
     alerts.add_argument("--minute-seconds", type=_minute_seconds, default=60.0,
                         help="seconds per demo minute, as the stack's demoMinuteSeconds (default 60)")

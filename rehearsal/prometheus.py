@@ -22,7 +22,9 @@ from rehearsal.localpg import free_port
 from rehearsal.processes import stop_group, wait_for
 from rehearsal.stack import die_with_parent
 from scenarios.model import Scenario
+from scenarios.panels import annotations_of, panels
 from scenarios.prometheus import duration, evaluation_interval
+from services.ports import LOAD_GENERATOR
 
 
 @dataclass
@@ -127,3 +129,33 @@ def alert_record(prometheus: LocalPrometheus | None, start: float | None) -> dic
         return {"alert": prometheus.scenario.alert.name, "error": f"querying prometheus failed: {exc}"}
     finally:
         prometheus.stop()
+
+
+def _sources(prometheus: LocalPrometheus) -> set[str]:
+    """Which processes' metrics this Prometheus has: the storefront's, the load generator's."""
+    return {"load-generator" if name == LOAD_GENERATOR else "storefront" for name in prometheus.targets}
+
+
+def panel_record(prometheus: LocalPrometheus | None, scenario: Scenario, minute_seconds: float,
+                 start: float | None) -> dict[str, Any]:
+    """How many samples each dashboard panel's queries (scenarios/panels.py) returned over the run:
+    a panel with none would stand empty in front of the room. Panels over a process this
+    Prometheus does not scrape are named apart, not judged. Run before alert_record, which stops it."""
+    if prometheus is None or start is None:
+        return {"skipped": "no prometheus ran" if prometheus is None else "the run never started"}
+    shown, sources, end = panels(scenario, minute_seconds), _sources(prometheus), time.time()
+    try:
+        counts = {p.title: [_samples(prometheus, q.expr, start, end) for q in p.queries] for p in shown}
+        marks = {a.name: _samples(prometheus, a.expr, start, end) for a in annotations_of(scenario, minute_seconds)}
+    except (httpx.HTTPError, KeyError, ValueError) as exc:  # said in the report, never raised before the restore
+        return {"error": f"querying prometheus failed: {exc}"}
+    judged = [p for p in shown if p.source in sources]
+    return {"samples": {title: sum(n) for title, n in counts.items()},
+            "all_returned_data": all(all(counts[p.title]) for p in judged),
+            "empty": [p.title for p in judged if not all(counts[p.title])],
+            "not_scraped": [p.title for p in shown if p.source not in sources],
+            "annotations": marks}
+
+
+def _samples(prometheus: LocalPrometheus, query: str, start: float, end: float) -> int:
+    return sum(len(series["values"]) for series in prometheus.query_range(query, start, end))

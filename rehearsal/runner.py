@@ -20,7 +20,7 @@ from rehearsal.database import break_database, restore_database
 from rehearsal.localpg import LocalPostgres
 from rehearsal.otlp import OtlpReceiver, make_receiver
 from rehearsal.processes import poll
-from rehearsal.prometheus import LocalPrometheus, alert_record, start_prometheus
+from rehearsal.prometheus import LocalPrometheus, alert_record, panel_record, start_prometheus
 from rehearsal.recovery import recover
 from rehearsal.report import span_view, stock_accounting, write_report
 from rehearsal.stack import LocalStack
@@ -172,7 +172,8 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
         with crash.step("run timeline"):
             records = follow(opts, stack.url("load-generator"), receiver, start)
     finally:
-        alerting = alert_record(prometheus, start)
+        panels = panel_record(prometheus, opts.scenario, opts.minute_seconds, start)  # before alert_record stops it
+        alerting = {**alert_record(prometheus, start), "panels": panels}
         with crash.step("restore"):
             stack.stop_all()
             state = restore_database(pg, opts.scenario)

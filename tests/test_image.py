@@ -58,7 +58,7 @@ def test_the_entry_points_the_cluster_runs_start(tree: Path) -> None:
 
 
 def test_the_laptop_side_is_not_in_the_image(tree: Path) -> None:
-    for package in ("rehearsal", "infra", "bench"):
+    for package in ("rehearsal", "infra", "bench", "dashboards"):
         result = _run(tree, "-c", f"import {package}")
         assert "ModuleNotFoundError" in result.stderr, package
 

@@ -30,7 +30,7 @@ from rehearsal.console import verdict
 from rehearsal.kube.cluster import CONTEXT, LocalCluster
 from rehearsal.kube.stack import ROOT, PulumiStack
 from rehearsal.otlp import OtlpReceiver, make_receiver
-from rehearsal.prometheus import alert_record, start_prometheus
+from rehearsal.prometheus import alert_record, panel_record, start_prometheus
 from rehearsal.runner import RunOptions
 from scenarios.catalogue import get_scenario
 from services.ports import LOAD_GENERATOR, PORTS, STOREFRONT
@@ -106,7 +106,8 @@ class Deployment:
                 },
             })
         finally:
-            alerting = alert_record(prometheus, start)
+            panels = panel_record(prometheus, scenario, minute_seconds, start)  # before alert_record stops it
+            alerting = {**alert_record(prometheus, start), "panels": panels}
         report["prometheus"] = alerting
         self.report_path.write_text(json.dumps(report, indent=2) + "\n")
         return report
