@@ -26,7 +26,7 @@ from rehearsal.report import span_view, stock_accounting, write_report
 from rehearsal.stack import LocalStack
 from scenarios.calibration import Calibration
 from scenarios.model import Scenario
-from services.ports import STOREFRONT
+from services.ports import LOAD_GENERATOR, STOREFRONT
 from services.seed import seed_catalog
 
 STARTUP_SECONDS = 12.0  # from stamping the clock to minute 0: the services start meanwhile
@@ -167,8 +167,9 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
             # Negative: the generator was ready before minute 0 and missed no arrival.
             ready_after = round(time.time() - start + opts.from_minute * opts.minute_seconds, 1)
             crash.remember(pids=stack.pids(), start_timestamp=start)
+            scraped = (*STOREFRONT, LOAD_GENERATOR)  # the generator too: the dashboard's journeys are its metrics
             prometheus = start_prometheus(opts.workdir / "prometheus", opts.scenario, opts.minute_seconds,
-                                          {name: f"127.0.0.1:{stack.ports[name]}" for name in STOREFRONT})
+                                          {name: f"127.0.0.1:{stack.ports[name]}" for name in scraped})
         with crash.step("run timeline"):
             records = follow(opts, stack.url("load-generator"), receiver, start)
     finally:

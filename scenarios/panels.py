@@ -100,11 +100,14 @@ def storefront_panels(scenario: Scenario, minute_seconds: float) -> tuple[Panel,
     return (
         Panel("Catalog p95 now", (p95,), "ms", "stat", (alert.catalog_p95_ms_gt,)),
         Panel("Checkouts failing now", (checkout,), "ratio", "stat", (alert.checkout_error_rate_gt,)),
-        Panel("Lost revenue, last demo minute", (lost,), "USD", "stat", (0.0,)),
+        # Red from the first cent lost (a threshold colours values at or above it: 0 stays green).
+        Panel("Lost revenue, last demo minute", (lost,), "USD", "stat", (0.01,)),
         Panel("Catalog listing p95", (p95,), "ms", thresholds=(alert.catalog_p95_ms_gt,),
-              description=f"{alert.name} needs it above {alert.catalog_p95_ms_gt:g} ms."),
+              description=f"Over the alert's {alert.window_minutes} demo minutes, as {alert.name} takes it; "
+                          f"it needs it above {alert.catalog_p95_ms_gt:g} ms."),
         Panel("Checkout failure rate", (checkout,), "ratio", thresholds=(alert.checkout_error_rate_gt,),
-              description=f"{alert.name} needs it above {alert.checkout_error_rate_gt:.0%}."),
+              description=f"Over the alert's {alert.window_minutes} demo minutes, as {alert.name} takes it; "
+                          f"it needs it above {alert.checkout_error_rate_gt:.0%}."),
         Panel("Error rate, all requests", (Query(errors, "status 5xx"),), "ratio",
               thresholds=(alert.checkout_error_rate_gt,),
               description="Share of every storefront request answered with a status of 500 or more."),

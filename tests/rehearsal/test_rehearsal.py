@@ -86,3 +86,14 @@ def test_checkouts_fail_from_the_rush_and_the_alert_fires_in_its_window(report):
 def test_everything_is_restored_and_accounted_for(report):
     assert report["restore"] == {"indexes_restored": True, "invalid_indexes": []}
     assert report["stock"]["products_unbalanced"] == 0 and report["stock"]["orders_without_lines"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_every_dashboard_panel_showed_data_during_the_run(report):
+    # A real Prometheus scraped the storefront and the generator: no panel stood empty.
+    panels = report["prometheus"]["panels"]
+    if "skipped" in panels:
+        pytest.skip(panels["skipped"])
+    assert panels["all_returned_data"] and not panels["not_scraped"], panels
+    assert panels["annotations"]["Phase changes"] > 0 and panels["annotations"]["Actor actions"] > 0, panels
