@@ -22,6 +22,7 @@ from services.shared.config import ServiceSettings
 from services.shared.db import IndexCatalog, QueryRunner, make_pool
 from services.shared.errors import install_error_handlers
 from services.shared.exposition import CONTENT_TYPE, scrape
+from services.shared.faults import FaultMarkers
 from services.shared.health import health_router
 from services.shared.logging import configure_logging, get_logger
 from services.shared.telemetry import Telemetry, build_telemetry
@@ -77,7 +78,9 @@ def create_service_app(
         configure_logging(settings.service_name)
         pool = make_pool(settings, telemetry)
         await pool.open(wait=True, timeout=60)
-        indexes = IndexCatalog(settings.conninfo(), settings.index_poll_seconds)
+        faults = FaultMarkers(settings, telemetry)
+        faults.started()
+        indexes = IndexCatalog(settings.conninfo(), settings.index_poll_seconds, on_change=faults.indexes_changed)
         watcher = asyncio.create_task(indexes.run())
         _pool_gauges(telemetry, pool)
         app.state.service = ServiceState(

@@ -131,11 +131,14 @@ class IndexCatalog:
     valid: frozenset[str] = frozenset()
     version: int = 0
     known: bool = False
+    on_change: Callable[[frozenset[str]], None] | None = None  # the fault markers (services/shared/faults.py)
 
     def update(self, names: frozenset[str]) -> None:
         if not self.known or names != self.valid:
             self.valid, self.version, self.known = names, self.version + 1, True
             log.info("index_catalog_changed", valid_indexes=sorted(names))
+            if self.on_change is not None:
+                self.on_change(names)
 
     async def run(self) -> None:
         while True:
