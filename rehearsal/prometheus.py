@@ -108,11 +108,12 @@ class LocalPrometheus:
 
 
 def start_prometheus(workdir: Path, scenario: Scenario, minute_seconds: float,
-                     targets: dict[str, str]) -> LocalPrometheus | None:
-    """A started Prometheus, or None where Debian's package is not installed (the report says so)."""
+                     targets: dict[str, str], port: int | None = None) -> LocalPrometheus | None:
+    """A started Prometheus, or None where Debian's package is not installed (the report says so).
+    `port`: one chosen beforehand, so the load generator's page can be told where to ask."""
     if shutil.which("prometheus") is None:
         return None
-    return LocalPrometheus(workdir, scenario, minute_seconds, targets).start()
+    return LocalPrometheus(workdir, scenario, minute_seconds, targets, port or free_port()).start()
 
 
 def alert_record(prometheus: LocalPrometheus | None, start: float | None) -> dict[str, Any]:

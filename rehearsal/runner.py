@@ -17,7 +17,7 @@ from rehearsal.calibrate import calibrate_here
 from rehearsal.console import alert_line, minute_line
 from rehearsal.crashstate import CrashState
 from rehearsal.database import break_database, restore_database
-from rehearsal.localpg import LocalPostgres
+from rehearsal.localpg import LocalPostgres, free_port
 from rehearsal.otlp import OtlpReceiver, make_receiver
 from rehearsal.processes import poll
 from rehearsal.prometheus import LocalPrometheus, alert_record, panel_record, start_prometheus
@@ -162,14 +162,19 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
             start = time.time() + STARTUP_SECONDS - opts.from_minute * opts.minute_seconds
             env = _env(opts, receiver, calibration, start)
             stack.start_storefront(env)
-            stack.start("load-generator", stack.service_env(env))
+            # The page asks this Prometheus for the shipped rule's state (it starts just after).
+            prometheus_port = free_port()
+            stack.start("load-generator", {**stack.service_env(env),
+                                           "PROMETHEUS_URL": f"http://127.0.0.1:{prometheus_port}"})
             stack.wait_ready(["load-generator"])
+            print(f"Live page for the room: {stack.url('load-generator')}/", flush=True)
             # Negative: the generator was ready before minute 0 and missed no arrival.
             ready_after = round(time.time() - start + opts.from_minute * opts.minute_seconds, 1)
             crash.remember(pids=stack.pids(), start_timestamp=start)
             scraped = (*STOREFRONT, LOAD_GENERATOR)  # the generator too: the dashboard's journeys are its metrics
             prometheus = start_prometheus(opts.workdir / "prometheus", opts.scenario, opts.minute_seconds,
-                                          {name: f"127.0.0.1:{stack.ports[name]}" for name in scraped})
+                                          {name: f"127.0.0.1:{stack.ports[name]}" for name in scraped},
+                                          prometheus_port)
         with crash.step("run timeline"):
             records = follow(opts, stack.url("load-generator"), receiver, start)
     finally:

@@ -86,6 +86,7 @@ class Deployment:
         agent = self.cluster.agent
         assert agent is not None
         loadgen = f"http://{agent.proxy.address(self.namespace, LOAD_GENERATOR)}:{PORTS[LOAD_GENERATOR]}"
+        print(f"Live page for the room: {loadgen}/ (on a cluster: the `watch` output's port-forward)", flush=True)
         scenario, minute_seconds = get_scenario(scenario_name), float(self.config["bfdemo:demoMinuteSeconds"])
         follow_opts = RunOptions(scenario, self.report_path.parent, minute_seconds, self.report_path,
                                  duration_minutes=duration_minutes)
