@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# uv installs the lock (measured against pip: see README, Installing) and writes it.
+# uv installs the lock (measured against pip: see docs/rehearsal.md, Installing) and writes it.
 UV := $(BIN)/uv
 UV_VERSION := 0.13.8
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes -q
@@ -116,7 +116,7 @@ plan: $(STAMP)
 
 # The services image's tag, from the content of what goes into it: a rebuilt image gets a new
 # tag, so `pulumi up -c image=...` changes the pod templates and the pods roll (a reused :dev
-# tag changes nothing Pulumi can see). See README, "Rolling a rebuilt image".
+# tag changes nothing Pulumi can see). See docs/kubernetes.md, "Rolling a rebuilt image".
 image-tag:
 	@find Dockerfile requirements/image.txt services scenarios -type f ! -name '*.pyc' | LC_ALL=C sort \
 		| while read -r f; do echo "$$f"; cat "$$f"; done | sha256sum | cut -c1-12 | sed 's/^/bfdemo-services:/'

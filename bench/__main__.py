@@ -1,5 +1,5 @@
 """`make bench`: every benchmark (or those named), the results merged into
-bench/results/latest.json, the table printed and written into README.
+bench/results/latest.json, the table printed and written into docs/performance.md.
 
     python -m bench                      # all
     python -m bench loadgen physics      # some (the others keep their last figures)
@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.context import BenchContext, quick_from_env
 from bench.procs import ROOT
-from bench.report import table, update_readme
+from bench.report import table, update_table
 from rehearsal.cpulimit import database_cpu
 from rehearsal.crashstate import CrashState
 from rehearsal.localpg import LocalPostgres
@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     out = RESULTS if not quick else workdir / "quick.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
-    if not quick and update_readme(ROOT / "README.md", text):
-        print("README.md's Performance table updated.")
+    if not quick and update_table(ROOT / "docs" / "performance.md", text):
+        print("docs/performance.md's benchmark table updated.")
     print(f"Results: {out}")
     return 0
 

@@ -1,4 +1,4 @@
-"""The benchmark table: printed by `make bench` and kept in README's Performance section,
+"""The benchmark table: printed by `make bench` and kept in docs/performance.md,
 between markers, with the machine and the command that produced it."""
 
 from __future__ import annotations
@@ -61,11 +61,11 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(readme: Path, text: str) -> bool:
-    """Replace the block between the markers; False when README has no markers."""
-    body = readme.read_text()
+def update_table(document: Path, text: str) -> bool:
+    """Replace the block between the markers; False when `document` has no markers."""
+    body = document.read_text()
     pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
     if not pattern.search(body):
         return False
-    readme.write_text(pattern.sub(lambda _: f"{START}\n{text}\n{END}", body))
+    document.write_text(pattern.sub(lambda _: f"{START}\n{text}\n{END}", body))
     return True

@@ -1,9 +1,9 @@
-"""The README table: every benchmark gets a row, missing figures show as '-', and the block
+"""The benchmark table: every benchmark gets a row, missing figures show as '-', and the block
 between the markers is replaced without touching the rest."""
 
 from __future__ import annotations
 
-from bench.report import END, START, rows, table, update_readme
+from bench.report import END, START, rows, table, update_table
 
 
 def test_rows_show_figures_and_dashes_for_missing_ones():
@@ -16,11 +16,11 @@ def test_rows_show_figures_and_dashes_for_missing_ones():
 def test_readme_block_is_replaced_between_markers(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\nbefore\n{START}\nold\n{END}\nafter\n")
-    assert update_readme(readme, table({"machine": {"products": 1_000_000}}))
+    assert update_table(readme, table({"machine": {"products": 1_000_000}}))
     body = readme.read_text()
     assert "\nold\n" not in body and "1,000,000 products" in body
     assert body.startswith("# x\n\nbefore\n") and body.endswith(f"{END}\nafter\n")
-    assert not update_readme(_without_markers(tmp_path), "x")
+    assert not update_table(_without_markers(tmp_path), "x")
 
 
 def _without_markers(tmp_path):
