@@ -44,7 +44,8 @@ measured = calibration.apply(lambda text: Calibration.from_json(text, "the calib
 seed = CatalogSeed("catalog-seed", CatalogSeedArgs(
     ns.name, cfg.image, cfg.image_pull_policy, measured.apply(lambda c: int(c["products"])), db_env,
     postgres.password_secret_name), opts=pulumi.ResourceOptions(depends_on=[postgres]))
-NetworkPolicies("network", NetworkArgs(ns.name, exporting=cfg.exporter.kind != "debug"),
+NetworkPolicies("network", NetworkArgs(ns.name, exporting=cfg.exporter.kind != "debug",
+                                      prometheus_port=cfg.alerts.prometheus_port),
                 opts=pulumi.ResourceOptions(depends_on=[ns.resource]))
 collector = OtelCollector("otel-collector", CollectorArgs(
     ns.name, cfg.collector_image, cfg.exporter.kind, cfg.exporter.otlp_endpoint,
@@ -72,7 +73,7 @@ if switch is not None and cfg.scenario is not None:
 Storefront("storefront", StorefrontArgs(
     ns.name, cfg.image, cfg.image_pull_policy,
     service_config(cfg, db_env, collector.otlp_http_endpoint, start),
-    postgres.password_secret_name, cfg.loadgen_replicas, calibration, reverts_at),
+    postgres.password_secret_name, cfg.loadgen_replicas, calibration, reverts_at, cfg.alerts.prometheus_url),
     opts=pulumi.ResourceOptions(depends_on=[seed.job]))
 
 # The alert ships with or without a scenario applied: it fires only under the scenario, and after

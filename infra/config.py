@@ -7,6 +7,7 @@ them, and this way the program behaves the same there as under `pulumi up`."""
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -58,6 +59,15 @@ class AlertsConfig:
     prometheus_operator: bool
     monitoring_namespace: str
     release_label: str
+    # Where the presenter page asks for the alert's state; "" when nowhere.
+    prometheus_url: str = ""
+
+    @property
+    def prometheus_port(self) -> int | None:
+        if not self.prometheus_url:
+            return None
+        parsed = urllib.parse.urlsplit(self.prometheus_url)
+        return parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
 @dataclass(frozen=True)
@@ -189,9 +199,15 @@ def _alerts(r: _Reader, exporter: str) -> AlertsConfig:
                           "'coralogixApiKey', a Coralogix API key with the Alerts role preset (not the "
                           "Send-Your-Data key): pulumi config set --secret coralogixApiKey <key>, or "
                           "pulumi config set coralogixAlerts false")
+    operator, monitoring = r.choice("prometheusOperator", FLAGS) == "true", r.text("monitoringNamespace")
+    url = r.text("prometheusUrl").strip()
+    if url and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(f"config key 'prometheusUrl' is '{url}': give a Prometheus HTTP API address "
+                          "starting with http:// or https://, or leave it empty")
+    if not url and operator:
+        url = f"http://prometheus-operated.{monitoring}.svc:9090"  # the operator's governing Service
     return AlertsConfig(coralogix, r.text("coralogixDomain"), api_key if coralogix else None,
-                        r.choice("prometheusOperator", FLAGS) == "true", r.text("monitoringNamespace"),
-                        r.text("prometheusReleaseLabel"))
+                        operator, monitoring, r.text("prometheusReleaseLabel"), url)
 
 
 def load_config() -> StackConfig:

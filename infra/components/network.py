@@ -53,6 +53,8 @@ def _ports(ports: tuple[int, ...], protocol: str = "TCP") -> list[spec.Spec]:
 class NetworkArgs:
     namespace: pulumi.Input[str]
     exporting: bool  # the collector sends telemetry out of the cluster
+    # The presenter page's Prometheus (config prometheusUrl): the load generator may reach this port.
+    prometheus_port: int | None = None
 
 
 class NetworkPolicies(pulumi.ComponentResource):
@@ -72,6 +74,9 @@ class NetworkPolicies(pulumi.ComponentResource):
         if args.exporting:
             self._policy("allow-collector-export", args, spec.selector(COLLECTOR),
                          egress=[{"to": [ANYWHERE], "ports": _ports(EXPORT_PORTS)}])
+        if args.prometheus_port is not None:
+            self._policy("allow-loadgen-prometheus", args, spec.selector(LOAD_GENERATOR),
+                         egress=[{"to": [ANYWHERE], "ports": _ports((args.prometheus_port,))}])
         self.register_outputs({"policies": self.names})
 
     def _policy(self, name: str, args: NetworkArgs, pods: dict[str, str], *,

@@ -1,8 +1,8 @@
 """The scenario's alert for a cluster that runs the Prometheus operator (kube-prometheus-stack
 and the like): a PrometheusRule holding the rules `bfdemo alerts` writes
-(scenarios/prometheus.py), a ServiceMonitor scraping the storefront Services' /metrics at the
-rules' evaluation interval, and the one NetworkPolicy that lets the monitoring namespace's pods
-reach the storefront pods' port (the namespace's default-deny stays: see network.py).
+(scenarios/prometheus.py), a ServiceMonitor scraping the storefront's and the load generator's
+/metrics at the rules' evaluation interval, and the one NetworkPolicy that lets the monitoring
+namespace's pods reach those pods' ports (the namespace's default-deny stays: see network.py).
 
 The rules ship whether or not a scenario is applied: they fire only under the scenario's
 conditions, so on the baseline they stay quiet, and after a restore the presenter sees the
@@ -19,11 +19,13 @@ from infra import k8s as spec
 from infra.options import child_options
 from scenarios.model import Scenario
 from scenarios.prometheus import duration, evaluation_interval, rules
-from services.ports import PORTS, STOREFRONT
+from services.ports import LOAD_GENERATOR, PORTS, STOREFRONT
 
 API_VERSION = "monitoring.coreos.com/v1"
 METRICS_PATH = "/metrics"
 PORT_NAME = "http"  # the storefront Services' one port (components/service.py)
+# The load generator too: the dashboard's journeys and timeline markers are its metrics.
+SCRAPED = (*STOREFRONT, LOAD_GENERATOR)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def service_monitor_spec(args: PrometheusOperatorArgs) -> spec.Spec:
         "namespaceSelector": {"matchNames": [args.namespace]},
         "selector": {"matchLabels": {"app.kubernetes.io/part-of": spec.PART_OF},
                      "matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In",
-                                           "values": list(STOREFRONT)}]},
+                                           "values": list(SCRAPED)}]},
         "endpoints": [{"port": PORT_NAME, "path": METRICS_PATH, "interval": interval,
                        "scrapeTimeout": interval}],
     }
@@ -61,9 +63,9 @@ def scrape_policy(args: PrometheusOperatorArgs) -> spec.Spec:
     peer = {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": args.monitoring_namespace}}}
     return {
         "pod_selector": {"match_expressions": [{"key": "app.kubernetes.io/name", "operator": "In",
-                                                "values": list(STOREFRONT)}]},
+                                                "values": list(SCRAPED)}]},
         "policy_types": ["Ingress"],
-        "ingress": [{"from": [peer], "ports": [{"protocol": "TCP", "port": PORTS[s]} for s in STOREFRONT]}],
+        "ingress": [{"from": [peer], "ports": [{"protocol": "TCP", "port": PORTS[s]} for s in SCRAPED]}],
     }
 
 

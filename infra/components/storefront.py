@@ -35,6 +35,7 @@ class StorefrontArgs:
     calibration_json: pulumi.Input[str]  # the calibration Job's result, or the config's override
     # When a forgotten scenario restores itself (Unix seconds); its status tells the presenter.
     reverts_at: pulumi.Input[int] | None = None
+    prometheus_url: str = ""  # the presenter page's Prometheus (config prometheusUrl)
 
 
 class Storefront(pulumi.ComponentResource):
@@ -66,6 +67,8 @@ class Storefront(pulumi.ComponentResource):
             "LOADGEN_REPLICAS": str(args.loadgen_replicas),
             "CALIBRATION_JSON": args.calibration_json,
         }
+        if args.prometheus_url:
+            data["PROMETHEUS_URL"] = args.prometheus_url
         if args.reverts_at is not None:
             data["DEMO_REVERT_AT"] = pulumi.Output.from_input(args.reverts_at).apply(str)
         extra = k8s.core.v1.ConfigMap(

@@ -52,6 +52,7 @@ def test_the_demo_stack_file_names_only_declared_keys() -> None:
     ({"imagePullPolicy": "Sometimes"}, "config key 'imagePullPolicy'"),
     ({"postgresCpuLimit": "fast"}, "config key 'postgresCpuLimit' is 'fast'; allowed values: a CPU quantity"),
     ({"postgresCpuLimit": "0"}, "config key 'postgresCpuLimit' is '0'"),
+    ({"prometheusUrl": "prometheus:9090"}, "config key 'prometheusUrl' is 'prometheus:9090': give a Prometheus"),
 ])
 def test_invalid_values_fail_with_the_key_named(config: dict[str, str], fragment: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(fragment)):

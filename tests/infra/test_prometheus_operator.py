@@ -52,7 +52,7 @@ def test_the_release_label_is_configurable() -> None:
         assert manifest(obj)["metadata"]["namespace"] == "observability"
 
 
-def test_the_monitor_scrapes_the_storefront_services_metrics(operator: Run) -> None:
+def test_the_monitor_scrapes_the_storefront_and_load_generator_metrics(operator: Run) -> None:
     [monitor] = operator.of_type(MONITOR)
     body = manifest(monitor)["spec"]
     assert body["namespaceSelector"] == {"matchNames": ["ecommerce-demo"]}
@@ -68,7 +68,7 @@ def test_the_monitor_scrapes_the_storefront_services_metrics(operator: Run) -> N
                 labels.get("app.kubernetes.io/name") in names:
             assert [p["name"] for p in ports] == ["http"]
             selected.add(labels["app.kubernetes.io/name"])
-    assert selected == set(STOREFRONT)
+    assert selected == {*STOREFRONT, "load-generator"}  # the dashboard's journeys and markers
 
 
 def test_only_the_monitoring_namespace_may_scrape_and_only_the_metrics_ports(operator: Run, baseline: Run) -> None:
@@ -78,17 +78,35 @@ def test_only_the_monitoring_namespace_may_scrape_and_only_the_metrics_ports(ope
     scraper = {"app.kubernetes.io/name": "prometheus"}
     before = Cluster(baseline)  # without the option, nothing outside the namespace gets in
     assert not _side_allows(before.policies, before.pods["checkout"], "Ingress", scraper, MONITORING, 8003, "TCP")
-    for name in STOREFRONT:
+    for name in (*STOREFRONT, "load-generator"):
         pod = cluster.pods[name]
         assert _side_allows(cluster.policies, pod, "Ingress", scraper, MONITORING, PORTS[name], "TCP")
         other = {"kubernetes.io/metadata.name": "default"}
         assert not _side_allows(cluster.policies, pod, "Ingress", scraper, other, PORTS[name], "TCP")
         assert not _side_allows(cluster.policies, pod, "Ingress", scraper, MONITORING, 5432, "TCP")
-    for name in ("postgres", "load-generator", "otel-collector"):
-        port = {"postgres": 5432, "load-generator": 8010, "otel-collector": 4318}[name]
+    for name in ("postgres", "otel-collector"):
+        port = {"postgres": 5432, "otel-collector": 4318}[name]
         assert not _side_allows(cluster.policies, cluster.pods[name], "Ingress", scraper, MONITORING, port, "TCP")
     # The namespace's default-deny stays: every pod still isolated both ways.
     assert [n for n in cluster.pods if not cluster.isolated(n)] == []
+
+
+def _loadgen_env(run: Run) -> dict[str, str]:
+    maps = [manifest(cm) for cm in run.of_type("kubernetes:core/v1:ConfigMap")]
+    return next(m["data"] for m in maps if "LOADGEN_REPLICAS" in m.get("data", {}))
+
+
+def test_the_presenter_page_asks_the_operators_prometheus_and_may_reach_only_its_port(
+        operator: Run, baseline: Run) -> None:
+    assert "PROMETHEUS_URL" not in _loadgen_env(baseline)
+    assert not Cluster(baseline).allows_out("load-generator", 9090)
+    assert _loadgen_env(operator)["PROMETHEUS_URL"] == "http://prometheus-operated.monitoring.svc:9090"
+    cluster = Cluster(operator)
+    assert cluster.allows_out("load-generator", 9090) and not cluster.allows_out("load-generator", 9091)
+    assert not cluster.allows_out("checkout", 9090)
+    elsewhere = run_program({"prometheusUrl": "https://prometheus.example"})
+    assert _loadgen_env(elsewhere)["PROMETHEUS_URL"] == "https://prometheus.example"
+    assert Cluster(elsewhere).allows_out("load-generator", 443)
 
 
 def test_the_alerts_output_says_what_was_created_where(baseline: Run, operator: Run) -> None:
