@@ -90,8 +90,10 @@ class Deployment:
         scenario, minute_seconds = get_scenario(scenario_name), float(self.config["bfdemo:demoMinuteSeconds"])
         follow_opts = RunOptions(scenario, self.report_path.parent, minute_seconds, self.report_path,
                                  duration_minutes=duration_minutes)
-        # Prometheus scrapes each storefront Service's address on the node, as a ServiceMonitor would.
-        targets = {name: f"{agent.proxy.address(self.namespace, name)}:{PORTS[name]}" for name in STOREFRONT}
+        # Prometheus scrapes each Service's address on the node, as the stack's ServiceMonitor
+        # would (components/prometheus_operator.py): the storefront and the load generator.
+        targets = {name: f"{agent.proxy.address(self.namespace, name)}:{PORTS[name]}"
+                   for name in (*STOREFRONT, LOAD_GENERATOR)}
         prometheus = start_prometheus(self.report_path.parent / "prometheus", scenario, minute_seconds, targets)
         try:
             report = follow_report(follow_opts, loadgen, self.receiver, start, {

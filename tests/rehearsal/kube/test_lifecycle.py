@@ -96,7 +96,7 @@ def test_the_scenario_plays_its_first_minutes_on_schedule(deployed: Deployed) ->
     assert all(s["catalog_requests"] > 0 for s in server)
     assert sum(s["full_scan_spans"] for s in server) > 0  # the break dropped the indexes
     # A real Prometheus scraped every storefront pod through its Service and evaluated the rules.
-    assert report["prometheus"]["targets_up"] == report["prometheus"]["targets"] == 3, report["prometheus"]
+    assert report["prometheus"]["targets_up"] == report["prometheus"]["targets"] == 4, report["prometheus"]
 
 
 def test_a_replaced_seed_job_rebuilds_no_dropped_index(deployed: Deployed) -> None:
