@@ -202,7 +202,8 @@ OVERLOAD = st.none() | st.floats(allow_nan=True, allow_infinity=True)
 STAGES = st.lists(st.builds(Stage, st.integers(-3, 40), st.text(max_size=5), MIXES, OVERLOAD, OVERLOAD, OVERLOAD),
                   max_size=4)
 RPM_POINTS = st.lists(st.tuples(st.integers(-3, 40), (st.floats(-10, 500) | st.just(float("nan")))), max_size=4)
-ALERTS = st.builds(AlertRule, st.just("a"), st.integers(-2, 5), (st.floats(-1, 2) | st.just(float("nan"))),
+ALERTS = st.builds(AlertRule, st.just("a"), st.integers(-2, 5), st.integers(-2, 3),
+                   (st.floats(-1, 2) | st.just(float("nan"))),
                    (st.floats(-10, 5000) | st.just(float("nan"))), st.just(("checkout.failed == true",)))
 MINUTES = st.floats(-5, 50) | st.just(float("nan"))
 EVENTS = st.lists(st.builds(ExpectedEvent, MINUTES, MINUTES, MINUTES, st.just("e")), max_size=3)

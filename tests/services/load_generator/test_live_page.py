@@ -17,7 +17,7 @@ from tests.services.load_generator.conftest import LoadGenFactory
 
 pytestmark = pytest.mark.skipif(chromium.chromium() is None,
                                 reason="chromium is not installed (`make system` installs Debian's)")
-MS = 3.0  # long enough that the minute moves at most once while Chromium runs
+MS = 3.0  # seconds per demo minute: the minute moves while Chromium runs, more so on a busy machine
 
 
 def value(dom: str, element: str) -> str:
@@ -38,7 +38,9 @@ def test_the_page_shows_the_minute_phase_and_target_the_status_gives(
     dom = chromium.dump_dom(f"{gen.url}/live")
     after = gen.status()
     minute = int(value(dom, "minute"))
-    assert before["minute"] <= minute <= after["minute"] <= before["minute"] + 1
+    # The page read the status at some moment between the two reads; what it shows must be that
+    # minute's phase and target, however long Chromium took.
+    assert before["minute"] <= minute <= after["minute"]
     assert value(dom, "phase") == BLACKFRIDAY.phase_at(minute).name
     program = gen.controller.demo.program  # type: ignore[union-attr]
     assert float(value(dom, "target-rpm")) == pytest.approx(program.target_rpm(minute), abs=0.01)  # type: ignore[attr-defined]
