@@ -142,9 +142,11 @@ def _marker(kind: str, window: str) -> str:
 def annotations_of(scenario: Scenario, minute_seconds: float) -> tuple[Annotation, ...]:
     """The timeline's markers and the Flow Alert's firing, to draw across every panel."""
     window = duration(minute_seconds)
-    markers = (("Phase changes", "phase", "blue"), ("Faults", "fault", "orange"),
-               ("Actor actions", "actor", "purple"), ("Alert markers", "alert", "yellow"))
+    # The load generator marks what it plays; the storefront services mark the faults they see.
+    markers: tuple[tuple[str, str, str, Source], ...] = (
+        ("Phase changes", "phase", "blue", "load-generator"), ("Faults", "fault", "orange", "storefront"),
+        ("Actor actions", "actor", "purple", "load-generator"), ("Alert markers", "alert", "yellow", "load-generator"))
     firing = f'ALERTS{{alertname="{scenario.alert.name}",alertstate="firing"}}'
-    return (*(Annotation(name, _marker(kind, window), "{{demo_step}} ({{demo_phase}})", color)
-              for name, kind, color in markers),
+    return (*(Annotation(name, _marker(kind, window), "{{demo_step}} ({{demo_phase}})", color, source)
+              for name, kind, color, source in markers),
             Annotation(f"{scenario.alert.name} firing", firing, scenario.alert.name, "red", "storefront"))
