@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from opentelemetry.metrics import Counter
 
+from scenarios.metrics import CHECKOUT_ATTEMPTED, CHECKOUT_FAILED, CHECKOUT_LOST_REVENUE, CHECKOUT_REVENUE
 from services.shared.app import ServiceState
 
 
@@ -21,10 +22,10 @@ def checkout_metrics(state: ServiceState) -> CheckoutMetrics:
     if "metrics" not in state.cache:
         meter = state.telemetry.meter("storefront.checkout")
         state.cache["metrics"] = CheckoutMetrics(
-            attempted=meter.create_counter("checkout.attempted", description="Checkouts attempted"),
-            failed=meter.create_counter("checkout.failed", description="Checkouts that failed"),
-            lost_revenue=meter.create_counter("checkout.failed.revenue", unit="USD",
+            attempted=meter.create_counter(CHECKOUT_ATTEMPTED, description="Checkouts attempted"),
+            failed=meter.create_counter(CHECKOUT_FAILED, description="Checkouts that failed"),
+            lost_revenue=meter.create_counter(CHECKOUT_LOST_REVENUE, unit="USD",
                                               description="Revenue of failed checkouts"),
-            revenue=meter.create_counter("checkout.revenue", unit="USD", description="Revenue booked"),
+            revenue=meter.create_counter(CHECKOUT_REVENUE, unit="USD", description="Revenue booked"),
         )
     return state.cache["metrics"]  # type: ignore[no-any-return]

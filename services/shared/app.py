@@ -16,7 +16,7 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from psycopg_pool import AsyncConnectionPool
 from starlette.responses import Response
 
-from scenarios.metrics import POOL_TIMEOUTS, REQUEST_DURATION, request_buckets_ms
+from scenarios.metrics import POOL_TIMEOUTS, POOL_WAITING, REQUEST_DURATION, request_buckets_ms
 from services.shared import attributes as attrs
 from services.shared.config import ServiceSettings
 from services.shared.db import IndexCatalog, QueryRunner, make_pool
@@ -50,7 +50,7 @@ def _pool_gauges(telemetry: Telemetry, pool: AsyncConnectionPool) -> None:
 
     meter.create_observable_gauge("db.pool.size", [observe("pool_size")], description="Open connections")
     meter.create_observable_gauge("db.pool.available", [observe("pool_available")], description="Idle connections")
-    meter.create_observable_gauge("db.pool.waiting", [observe("requests_waiting")], description="Requests queued")
+    meter.create_observable_gauge(POOL_WAITING, [observe("requests_waiting")], description="Requests queued")
     meter.create_observable_gauge("db.pool.max", [observe("pool_max")], description="Pool max size")
     # psycopg_pool counts the requests that got no connection (its timeout, or a full queue).
     meter.create_observable_counter(POOL_TIMEOUTS, [observe("requests_errors")],

@@ -6,7 +6,7 @@ So the annotation comes from the cluster itself, on the same clock as the spans 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scenarios.catalogue import SCENARIOS
 from services.shared.attributes import DEMO_MINUTE, DEMO_PHASE, demo_labels
@@ -38,14 +38,12 @@ class FaultMarkers:
     settings: ServiceSettings
     telemetry: Telemetry
     seen: frozenset[str] | None = None
-    emitted: list[str] = field(default_factory=list)
 
     def _emit(self, scenario: str, step: str) -> None:
         labels = demo_labels(self.settings.demo_mode, self.settings.demo_start_timestamp,
                              self.settings.demo_minute_seconds)
         minute = labels.get(DEMO_MINUTE, -1)
         emit_marker(self.telemetry, log, scenario, step, "fault", float(minute), str(labels[DEMO_PHASE]))
-        self.emitted.append(step)
 
     def started(self) -> None:
         step = config_step(self.settings)
