@@ -84,11 +84,35 @@ def seed_catalog(conninfo: str, products: int, doorbusters: int = 3, *, resize: 
             definitions = _index_definitions(conn)
             for name, _ in definitions:
                 conn.execute(f"DROP INDEX {name}")  # names come from our own constant list
-            conn.execute(storefront_sql("seed_catalog.sql"), {"products": products, "doorbusters": doorbusters})  # type: ignore[arg-type]
-            # Ids are explicit, so the catalog is the same everywhere: move the identity past them.
-            conn.execute("SELECT setval(pg_get_serial_sequence('products', 'id'), %s)", [products])
+            _insert(conn, 1, products, doorbusters)
             for _, definition in definitions:
                 conn.execute(definition)  # type: ignore[arg-type]
+        conn.execute("VACUUM (ANALYZE) products")
+    return SeedResult(products, True, time.perf_counter() - started)
+
+
+def _insert(conn: psycopg.Connection, first: int, products: int, doorbusters: int) -> None:
+    conn.execute(storefront_sql("seed_catalog.sql"),  # type: ignore[arg-type]
+                 {"first": first, "products": products, "doorbusters": doorbusters})
+    # Ids are explicit, so the catalog is the same everywhere: move the identity past them.
+    conn.execute("SELECT setval(pg_get_serial_sequence('products', 'id'), %s)", [products])
+
+
+def grow_catalog(conninfo: str, products: int, doorbusters: int = 3) -> SeedResult:
+    """Add the rows a catalog seeded by seed_catalog lacks to reach `products`: row i is the
+    same at any size, so the result is the catalog seed_catalog(products) makes, without
+    writing again the rows already there (calibration grows its probe catalog to the size it
+    measured, rather than truncating and seeding it all again). The indexes present are kept
+    up to date as the rows go in: one dropped by a scenario stays dropped."""
+    started = time.perf_counter()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        have = int(conn.execute("SELECT coalesce(max(id), 0) FROM products").fetchone()[0])  # type: ignore[index]
+        if have != _catalog_size(conn) or have < doorbusters:
+            raise ValueError(f"not a catalog seed_catalog made: {_catalog_size(conn)} rows up to id {have}")
+        if products <= have:
+            return SeedResult(have, False, time.perf_counter() - started)
+        with conn.transaction():
+            _insert(conn, have + 1, products, doorbusters)
         conn.execute("VACUUM (ANALYZE) products")
     return SeedResult(products, True, time.perf_counter() - started)
 

@@ -6,13 +6,14 @@ raised until the answers fall behind."""
 from __future__ import annotations
 
 import json
+import statistics
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.calibration.driver import Request, completed_per_s, run_open_loop
+from services.calibration.driver import Request, completed_per_s, run_open_loop, steady_rate
 from services.load_generator.config import Settings
 from services.load_generator.requests import listing_params, order_body
 
@@ -26,18 +27,36 @@ REFINE = 1.25
 @dataclass(frozen=True)
 class Probe:
     """How long the measuring rounds run. The first seconds of each are not counted: the pool
-    fills and the queue builds then."""
+    fills and the queue builds then. A round offered a little past capacity stops when its
+    counting ends, without waiting for its queue to drain: what is left of it is the load the
+    next round's uncounted first seconds build anyway."""
 
-    catalog_seconds: float = 16.0
-    catalog_settle_seconds: float = 6.0
-    rush_seconds: float = 30.0
-    orders_from_seconds: float = 6.0   # the catalog is overloaded first, then the orders come
-    rush_settle_seconds: float = 16.0
+    # The sizing's listings, all the pool's sessions at once: some 100 of them at 0.5 s each.
+    listing_seconds: float = 3.0
+    # The round whose completions are the catalog's capacity: at ~8 listings/s, 5 s count ~40.
+    catalog_seconds: float = 8.0
+    catalog_settle_seconds: float = 3.0
+    # The rounds that search for an offer past capacity: their rate only sets the next offer.
+    # 3 s counting from 1 measured 6.0-6.5 where 4 s from 1.5 measured 8.0 (capacity ~8).
+    search_seconds: float = 4.0
+    search_settle_seconds: float = 1.5
+    rush_seconds: float = 12.0  # a round of the hot row's search, run only without a first estimate
+    orders_from_seconds: float = 2.0   # the catalog is overloaded first, then the orders come
+    rush_settle_seconds: float = 5.0
     rounds: int = 4
-    # The last round, at the rush's own overload, counts completions over its last
-    # (lock_seconds - rush_settle_seconds): at half an order a second, 14 s hold 7 and one
-    # order more or less is 14 % of the result; 60 s hold 22.
-    lock_seconds: float = 60.0
+    # The hot row's round at the rush's own overload counts from rush_settle_seconds to here,
+    # by the spacing of its completions (driver.steady_rate), not their count.
+    lock_seconds: float = 16.0
+
+
+@dataclass(frozen=True)
+class CatalogFit:
+    """The catalog's capacity, and how long an ordinary checkout took beside it: its low-stock
+    scan is what a doorbuster order does holding the hot row's lock, so one over it is the
+    first estimate of the lock's throughput."""
+
+    qps: float
+    checkout_s: float | None
 
 
 @dataclass(frozen=True)
@@ -92,56 +111,84 @@ def shopper(catalog_url: str, checkout_url: str, settings: Settings | None = Non
 
 
 def catalog_capacity(who: Shopper, guess_qps: float, probe: Probe = Probe(), checkouts_per_s: float = 0.0) -> float:
+    return catalog_fit(who, guess_qps, probe, checkouts_per_s).qps
+
+
+def catalog_fit(who: Shopper, guess_qps: float, probe: Probe = Probe(), checkouts_per_s: float = 0.0) -> CatalogFit:
     """Catalog listings per second the storefront completes, offered more than it can take,
     while `checkouts_per_s` ordinary orders run beside them as in the sale: each order's
     low-stock check scans the table too (measured: the sale failed 10-14 % of its listings at
     real-time minutes when offered 1.05 times a capacity measured on listings alone).
 
-    Found by doubling the offer until the answers fall behind, then measured again at
+    Found by short rounds doubling the offer until the answers fall behind, then measured at
     REFINE times that: the services' own processes share the machine with the database, and
     a several-fold overload busies them enough to take from it (on 2 cores: 9.1 listings/s
-    at 26.7 offered, 9.8 at 14)."""
+    at 26.7 offered, 9.8 at 14). If that round keeps up with its offer, it is not capacity:
+    the offer is raised again."""
     if checkouts_per_s > 0 and not who.goods:
         raise RuntimeError("the catalog's listings show no product to order: seed it before calibrating")
     offered, completed = 2.0 * guess_qps, 0.0
+    search = (probe.search_seconds, probe.search_settle_seconds)
     for _ in range(probe.rounds):
-        completed = _catalog_round(who, offered, checkouts_per_s, probe)
+        # Drained, not cut: a several-fold offer leaves a queue that would starve the next
+        # round past its settling (measured: 1.8 listings/s after a cut search round, 6.5 drained).
+        completed = _catalog_round(who, offered, checkouts_per_s, *search, cut=False).qps
         if completed < SATURATED * offered:
             break
         offered *= 2
-    return _catalog_round(who, REFINE * completed, checkouts_per_s, probe) if completed > 0 else 0.0
+    fit = CatalogFit(0.0, None)
+    for _ in range(probe.rounds if completed > 0 else 0):
+        offered = REFINE * completed
+        fit = _catalog_round(who, offered, checkouts_per_s, probe.catalog_seconds, probe.catalog_settle_seconds)
+        if fit.qps < SATURATED * offered:
+            break
+        completed = fit.qps
+    return fit
 
 
-def _catalog_round(who: Shopper, offered: float, checkouts_per_s: float, probe: Probe) -> float:
-    seconds = probe.catalog_seconds
+def _catalog_round(who: Shopper, offered: float, checkouts_per_s: float, seconds: float, settle: float,
+                   *, cut: bool = True) -> CatalogFit:
     requests = [who.listing(i, i / offered) for i in range(int(seconds * offered))]
     requests += [who.checkout(i, i / checkouts_per_s) for i in range(int(seconds * checkouts_per_s))]
-    return completed_per_s(run_open_loop(requests), "catalog", probe.catalog_settle_seconds, seconds)
+    outcomes = run_open_loop(requests, until=seconds if cut else None)
+    checkouts = [o.latency_s for o in outcomes if o.kind == "checkout" and o.ok and o.due >= settle]
+    return CatalogFit(completed_per_s(outcomes, "catalog", settle, seconds),
+                      statistics.median(checkouts) if checkouts else None)
 
 
 def lock_throughput(who: Shopper, catalog_qps: float, catalog_overload: float, probe: Probe = Probe(),
-                    checkout_overload: float = 1.0) -> float:
+                    checkout_overload: float = 1.0, guess_per_s: float | None = None) -> float:
     """Doorbuster orders per second the hot rows let through while the catalog is held at
-    `catalog_overload` times its capacity, as in the scenario's rush: first offered far more
-    than they pass, then, measured again, `checkout_overload` times that, the rush's own
-    overload (a queue many times longer than the rush's holds more waiters on the lock and
-    lets fewer through: measured 0.43 against 0.52 per second in the rush). Starting that
-    last round with the pool already full of waiters was tried and measured too little:
-    with it, five of six runs under the CPU quota failed almost no checkout."""
-    sale, orders, completed = catalog_overload * catalog_qps, 4.0, 0.0
+    `catalog_overload` times its capacity, as in the scenario's rush, measured at
+    `checkout_overload` times that, the rush's own overload (a queue many times longer than
+    the rush's holds more waiters on the lock and lets fewer through: measured 0.43 against
+    0.52 per second in the rush). Starting that round with the pool already full of waiters
+    was tried and measured too little: with it, five of six runs under the CPU quota failed
+    almost no checkout.
+
+    The first offer comes from `guess_per_s` when there is one (catalog_fit's checkouts);
+    without one, or when the round keeps up with its offer, short rounds search from far
+    more than the lock passes, and the last round is run again at the overload of what they found."""
+    sale = catalog_overload * catalog_qps
+    overload = max(checkout_overload, 1.0 / SATURATED)  # an offer the answers must fall behind
+    if guess_per_s:
+        offered = overload * guess_per_s
+        completed = _rush_round(who, sale, offered, probe, probe.lock_seconds)
+        if 0 < completed < SATURATED * offered:
+            # Far past the rush's own overload, the queue is longer than the rush's: again at it.
+            far = offered > 2 * overload * completed
+            return _rush_round(who, sale, overload * completed, probe, probe.lock_seconds) if far else completed
+    orders, completed = 4.0, 0.0
     for _ in range(probe.rounds):
-        completed = _rush_round(who, sale, orders, probe)
+        completed = _rush_round(who, sale, orders, probe, probe.rush_seconds)
         if completed < SATURATED * orders:
             break
         orders *= 2.5
-    if checkout_overload > 1.0 and completed > 0:
-        completed = _rush_round(who, sale, checkout_overload * completed, probe, probe.lock_seconds)
-    return completed
+    return _rush_round(who, sale, overload * completed, probe, probe.lock_seconds) if completed > 0 else 0.0
 
 
-def _rush_round(who: Shopper, sale: float, orders: float, probe: Probe, seconds: float | None = None) -> float:
-    seconds = seconds or probe.rush_seconds
+def _rush_round(who: Shopper, sale: float, orders: float, probe: Probe, seconds: float) -> float:
     order_seconds = seconds - probe.orders_from_seconds
     requests = [who.listing(i, i / sale) for i in range(int(seconds * sale))]
     requests += [who.order(i, probe.orders_from_seconds + i / orders) for i in range(int(order_seconds * orders))]
-    return completed_per_s(run_open_loop(requests), "order", probe.rush_settle_seconds, seconds)
+    return steady_rate(run_open_loop(requests, until=seconds), "order", probe.rush_settle_seconds, seconds)

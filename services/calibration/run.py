@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,13 +35,14 @@ from scenarios.catalogue import get_scenario
 from scenarios.intensity import cart_checkouts_per_s
 from scenarios.model import Scenario, Stage
 from scenarios.scripts import sql_text
-from services.calibration.capacity import Probe, catalog_capacity, lock_throughput, shopper
+from services.calibration.capacity import CatalogFit, Probe, catalog_fit, lock_throughput, shopper
 from services.calibration.sizing import catalog_size, listing_latency
 from services.calibration.storefront import storefront
-from services.seed import seed_catalog
+from services.seed import grow_catalog, seed_catalog
 
-QUICK = Probe(catalog_seconds=8.0, catalog_settle_seconds=3.0, rush_seconds=14.0, orders_from_seconds=3.0,
-              rush_settle_seconds=7.0, rounds=3, lock_seconds=20.0)
+# Shorter rounds, less exact (`--quick`, the stack's calibrationProbe: quick, the tests).
+QUICK = Probe(listing_seconds=2.0, catalog_seconds=6.0, catalog_settle_seconds=2.0, search_seconds=3.0,
+              rush_seconds=8.0, orders_from_seconds=1.0, rush_settle_seconds=4.0, rounds=3, lock_seconds=12.0)
 
 
 @dataclass(frozen=True)
@@ -102,25 +104,49 @@ def _settle(conninfo: str) -> None:
         conn.execute("SELECT count(*) FROM products").fetchone()
 
 
-def _size_catalog(conninfo: str, plan: Plan, pool: int) -> int:
-    """Seed a probe catalog, measure, and reseed at the size that meets the target; the
+class Progress:
+    """One line per phase on stderr: what it measured and how long it took; the total at the end."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.monotonic()
+
+    def say(self, text: str) -> None:
+        now = time.monotonic()
+        _say(f"  {text} ({now - self.last:.1f} s)")
+        self.last = now
+
+    def total(self) -> float:
+        return time.monotonic() - self.started
+
+
+def _size_catalog(conninfo: str, plan: Plan, pool: int, progress: Progress) -> int:
+    """Seed a probe catalog, measure, and grow it to the size that meets the target; the
     scenario is left applied (indexes gone) for what is measured next."""
     doorbusters = plan.scenario.doorbusters
-    have = seed_catalog(conninfo, plan.products or plan.probe_products, doorbusters).products
+    seeded = seed_catalog(conninfo, plan.products or plan.probe_products, doorbusters)
     _apply_scenario(conninfo, plan.scenario)
     _settle(conninfo)
+    progress.say(f"probe catalog: {seeded.products:,} products seeded, the scenario applied")
     if plan.products:
-        return have
-    latency = listing_latency(conninfo, pool, seconds=6.0)
+        return seeded.products
+    have = seeded.products
+    latency = listing_latency(conninfo, pool, seconds=plan.probe.listing_seconds)
     products = catalog_size(have, latency, plan.target_listing_s)
-    _say(f"  probe: {have:,} products list in {latency:.2f} s with {pool} sessions; sized to {products:,}")
+    progress.say(f"catalog size: {have:,} products list in {latency:.2f} s with {pool} sessions; "
+                 f"{products:,} list in {plan.target_listing_s:g} s")
     if abs(products - have) / have <= 0.10:
         return have
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("TRUNCATE products, carts, orders RESTART IDENTITY CASCADE")
-    seed_catalog(conninfo, products, doorbusters)
-    _apply_scenario(conninfo, plan.scenario)  # seeding built the schema's indexes
+    _say(f"  (growing it to {products:,}: some {seeded.seconds * (products - have) / have:.0f} s, "
+         "at the rate the probe was seeded)")
+    if products > have:
+        grow_catalog(conninfo, products, doorbusters)  # its indexes stay as the scenario left them
+    else:  # a slow machine: a smaller catalog, seeded anew, and the scenario applied again
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("TRUNCATE products, carts, orders RESTART IDENTITY CASCADE")
+        seed_catalog(conninfo, products, doorbusters)
+        _apply_scenario(conninfo, plan.scenario)
     _settle(conninfo)
+    progress.say(f"catalog seeded to {products:,} products")
     return products
 
 
@@ -136,6 +162,14 @@ def _measured_stages(scenario: Scenario) -> tuple[Stage, Stage]:
     return sale, rushes[0]
 
 
+def expected_seconds(plan: Plan) -> float:
+    """The measuring rounds' seconds when every search ends at its first round: a floor
+    under the whole, which adds the seeding (told once the probe's rate is known)."""
+    p = plan.probe
+    sizing = 0.0 if plan.products else p.listing_seconds
+    return sizing + p.search_seconds + p.catalog_seconds + p.lock_seconds
+
+
 def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Calibration:
     """Measure on the server of `server` (a conninfo); its own database is left untouched."""
     scenario = plan.scenario
@@ -144,25 +178,33 @@ def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Ca
     sale, rush = _measured_stages(scenario)
     traffic = scenario.traffic
     db = CalibrationDatabase(server)
+    _say(f"  measuring for some {expected_seconds(plan):.0f} s, plus seeding its catalog")
+    progress = Progress()
     db.create()
     try:
-        products = _size_catalog(db.conninfo, plan, pool)
+        products = _size_catalog(db.conninfo, plan, pool, progress)
         with storefront(db.conninfo, config) as urls:
             who = shopper(urls["product-catalog"], urls["checkout"])
+            progress.say("storefront started")
             checkouts = cart_checkouts_per_s(sale, traffic.target_rpm(sale.from_minute))
-            catalog_qps = catalog_capacity(who, guess_qps=pool / plan.target_listing_s, probe=plan.probe,
-                                           checkouts_per_s=checkouts)
-            _say(f"  catalog capacity: {catalog_qps:.2f} listings/s beside {checkouts:.2f} checkouts/s")
-            lock_per_s = lock_throughput(who, catalog_qps, rush.catalog_overload or 1.0, plan.probe,
-                                         rush.checkout_overload or 1.0)
-            _say(f"  hot-row lock throughput: {lock_per_s:.2f} checkouts/s")
+            fit = catalog_fit(who, guess_qps=pool / plan.target_listing_s, probe=plan.probe,
+                              checkouts_per_s=checkouts)
+            progress.say(f"catalog capacity: {fit.qps:.2f} listings/s beside {checkouts:.2f} checkouts/s")
+            lock_per_s = lock_throughput(who, fit.qps, rush.catalog_overload or 1.0, plan.probe,
+                                         rush.checkout_overload or 1.0, guess_per_s=_lock_guess(fit))
+            progress.say(f"hot-row lock throughput: {lock_per_s:.2f} checkouts/s")
     finally:
         db.drop()
+    _say(f"  calibrated in {progress.total():.0f} s")
     return Calibration(
-        products=products, catalog_capacity_qps=round(catalog_qps, 3),
+        products=products, catalog_capacity_qps=round(fit.qps, 3),
         lock_throughput_per_s=round(lock_per_s, 3),
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
         machine=machine, database_cpu=database_cpu, scenario=scenario.name)
+
+
+def _lock_guess(fit: CatalogFit) -> float | None:
+    return 1.0 / fit.checkout_s if fit.checkout_s else None
 
 
 def here() -> str:

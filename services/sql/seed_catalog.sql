@@ -1,8 +1,10 @@
 -- Set-based catalog generator: one INSERT ... SELECT over generate_series, no row-by-row work.
 -- Parameters (psql variables or the Python seeder's bind values):
---   %(products)s    number of products to generate
+--   %(first)s       the first id to generate (1; more to grow a catalog already seeded)
+--   %(products)s    the last id: the catalog's size
 --   %(doorbusters)s number of hot doorbuster products (the lowest ids)
--- Deterministic: the same N always yields the same catalog, so calibrations are comparable.
+-- Deterministic: the same N always yields the same catalog, so calibrations are comparable,
+-- and row i is the same whatever N is, so ids first..N grow a catalog of first - 1 rows to N.
 INSERT INTO products (id, name, category, price, stock_quantity, stock_received,
                       reorder_point, is_doorbuster, description)
 SELECT
@@ -16,7 +18,7 @@ SELECT
     5,
     g.i <= %(doorbusters)s,
     'Black Friday catalog entry ' || g.i || ': ' || repeat(d.dept || ' ', 6)
-FROM generate_series(1::bigint, %(products)s::bigint) AS g(i)
+FROM generate_series(%(first)s::bigint, %(products)s::bigint) AS g(i)
 CROSS JOIN LATERAL (
     SELECT (ARRAY['electronics', 'toys', 'kitchen', 'garden', 'sports', 'books', 'fashion',
                   'beauty', 'office', 'automotive', 'music', 'games', 'pets', 'baby',

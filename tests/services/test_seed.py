@@ -7,7 +7,7 @@ import pytest
 
 from scenarios.blackfriday import BLACKFRIDAY
 from scenarios.scripts import sql_text
-from services.seed import seed_catalog
+from services.seed import grow_catalog, seed_catalog
 
 
 @pytest.fixture
@@ -82,3 +82,35 @@ def test_a_new_calibration_resizes_a_baseline_catalog_and_only_that(fresh_db):
         conn.execute(sql_text(BLACKFRIDAY.break_sql))
     assert not seed_catalog(fresh_db, 5000, resize=True).seeded
     assert _catalog(fresh_db) == (8000, 0)
+
+
+def _rows(conninfo: str) -> tuple[object, ...]:
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute("SELECT count(*), md5(string_agg(id || name || category || price || stock_quantity "
+                            "|| stock_received || is_doorbuster || description, ',' ORDER BY id)), "
+                            "nextval(pg_get_serial_sequence('products', 'id')) FROM products").fetchone()
+
+
+def test_a_grown_catalog_is_the_one_seeded_at_its_size_and_keeps_a_scenarios_dropped_indexes(fresh_db):
+    seed_catalog(fresh_db, 3000, doorbusters=4)
+    expected = _rows(fresh_db)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("TRUNCATE products CASCADE")
+    seed_catalog(fresh_db, 1000, doorbusters=4)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(sql_text(BLACKFRIDAY.break_sql))
+    grown = grow_catalog(fresh_db, 3000, doorbusters=4)
+    assert grown.seeded and grown.products == 3000
+    assert _rows(fresh_db) == expected  # rows, and the identity moved past them
+    with psycopg.connect(fresh_db) as conn:
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'products'")}
+    assert not indexes & set(BLACKFRIDAY.dropped_indexes)
+    assert not grow_catalog(fresh_db, 2000, doorbusters=4).seeded  # never shrinks
+
+
+def test_growing_refuses_a_catalog_it_did_not_seed(fresh_db):
+    seed_catalog(fresh_db, 1000)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("DELETE FROM products WHERE id = 500")
+    with pytest.raises(ValueError, match="not a catalog seed_catalog made"):
+        grow_catalog(fresh_db, 2000)
