@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from opentelemetry import trace
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.metrics import CallbackOptions, Observation
 from psycopg_pool import AsyncConnectionPool
 from starlette.responses import Response
@@ -25,6 +24,7 @@ from services.shared.exposition import CONTENT_TYPE, scrape
 from services.shared.faults import FaultMarkers
 from services.shared.health import health_router
 from services.shared.logging import configure_logging, get_logger
+from services.shared.server_spans import ServerSpans
 from services.shared.telemetry import Telemetry, build_telemetry
 
 log = get_logger("app")
@@ -76,7 +76,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name)
-        pool = make_pool(settings, telemetry)
+        pool = make_pool(settings)
         await pool.open(wait=True, timeout=60)
         faults = FaultMarkers(settings, telemetry)
         faults.started()
@@ -126,8 +126,6 @@ def create_service_app(
                 "http.route": route.path, "http.response.status_code": response.status_code})
         return response
 
-    FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider,
-        excluded_urls="health,ready",
-    )
+    # Added last, so outermost of the app's middleware: the demo clock labels its span.
+    app.add_middleware(ServerSpans, tracer=tracer, excluded_paths=frozenset({"/health", "/ready"}))
     return app

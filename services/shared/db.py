@@ -17,7 +17,6 @@ from typing import Any
 
 import psycopg
 from opentelemetry import trace
-from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.trace import Tracer
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
@@ -25,7 +24,6 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
 from services.shared import attributes as attrs
 from services.shared.config import ServiceSettings
 from services.shared.logging import get_logger
-from services.shared.telemetry import Telemetry
 
 log = get_logger("db")
 
@@ -60,11 +58,11 @@ class PlanFacts:
     missing_index: bool
 
 
-def make_pool(settings: ServiceSettings, telemetry: Telemetry) -> AsyncConnectionPool:
-    tracer_provider = telemetry.tracer_provider
-
+def make_pool(settings: ServiceSettings) -> AsyncConnectionPool:
+    # No psycopg client spans: every storefront query goes through QueryRunner, whose
+    # `query <shape>` span carries the shape, measured duration and plan facts; a second span
+    # per statement (plus BEGIN/COMMIT) doubled the spans and said nothing the demo reads.
     async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
-        PsycopgInstrumentor.instrument_connection(conn, tracer_provider=tracer_provider)
         await conn.set_autocommit(False)
 
     return AsyncConnectionPool(

@@ -167,3 +167,27 @@ def test_checkout_counters_and_pool_gauges_are_exported(run_service, hot_product
     assert points["db.pool.max"][0].value == 100
     assert points["db.pool.size"][0].value >= 1
     assert {"db.pool.available", "db.pool.waiting"} <= set(points)
+
+
+def test_a_checkouts_trace_is_its_server_span_and_one_span_per_query(run_service, hot_product):
+    # What tracing costs is paid per span: a request carries its server span and the QueryRunner's
+    # `query <shape>` spans (each stating the facts the alert reads), and no per-statement driver
+    # spans or ASGI send/receive spans beside them.
+    service = run_service(checkout_app)
+    with service.client() as c:
+        assert c.post("/checkout", json={"customer_id": "t", "items": [
+            {"product_id": hot_product, "quantity": 1}]}).status_code == 201
+    [server] = server_spans(service, "/checkout")
+    trace = [s for s in service.finished_spans() if s.context.trace_id == server.context.trace_id]
+    queries = [s for s in trace if s is not server]
+    assert sorted(s.name for s in queries) == sorted(
+        f"query {shape}" for shape in ("checkout_lock_products", "checkout_decrement_stock",
+                                       "checkout_low_stock_check", "checkout_insert_order",
+                                       "checkout_insert_lines"))
+    for span in queries:
+        assert span.kind.name == "INTERNAL" and span.parent.span_id == server.context.span_id
+        assert span.attributes[attrs.DB_QUERY_SHAPE] == span.name.removeprefix("query ")
+        assert span.attributes[attrs.DB_QUERY_DURATION_MS] > 0
+        assert {attrs.DB_SLOW_QUERY, attrs.DB_FULL_TABLE_SCAN, attrs.DB_MISSING_INDEX} <= set(span.attributes)
+    assert server.attributes[attrs.CHECKOUT_FAILED] is False
+    assert "db.connection.pool.wait_ms" in server.attributes
