@@ -111,6 +111,11 @@ class OtlpReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as a real collector answers: each service's exporter posts every
+            # OTEL_BSP_SCHEDULE_DELAY (500 ms), and a new TCP connection per post was a fifth of
+            # its export thread's CPU. So every answer states its length.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.forwarder is not None:
@@ -120,6 +125,7 @@ class OtlpReceiver:
                         receiver.store.add(decode_spans(body))
                     except Exception:  # a malformed export must not kill the receiver
                         self.send_response(400)
+                        self.send_header("Content-Length", "0")
                         self.end_headers()
                         return
                 self.send_response(200)
