@@ -22,6 +22,10 @@ SATURATED = 0.85
 # The last catalog round's offer over the capacity first found: past it, as the scenario's
 # stages are, so the pool stays full, without the services working many times harder.
 REFINE = 1.25
+# Past this multiple of what it completes, an offer busies the services enough to take from
+# the database they share the machine with: it is measured again nearer. Within it, not by
+# much (on 2 cores: 9.1 listings/s at 26.7 offered, 9.8 at 14, 7 % apart at 2.9x and 1.4x).
+FAR = 3.0
 
 
 @dataclass(frozen=True)
@@ -36,17 +40,15 @@ class Probe:
     # The round whose completions are the catalog's capacity: at ~8 listings/s, 5 s count ~40.
     catalog_seconds: float = 8.0
     catalog_settle_seconds: float = 3.0
-    # The rounds that search for an offer past capacity: their rate only sets the next offer.
-    # 3 s counting from 1 measured 6.0-6.5 where 4 s from 1.5 measured 8.0 (capacity ~8).
-    search_seconds: float = 4.0
-    search_settle_seconds: float = 1.5
     rush_seconds: float = 12.0  # a round of the hot row's search, run only without a first estimate
     orders_from_seconds: float = 2.0   # the catalog is overloaded first, then the orders come
     rush_settle_seconds: float = 5.0
     rounds: int = 4
     # The hot row's round at the rush's own overload counts from rush_settle_seconds to here,
-    # by the spacing of its completions (driver.steady_rate), not their count.
-    lock_seconds: float = 16.0
+    # by the spacing of its completions (driver.steady_rate), not their count. Shorter than
+    # the 16 s it was: the load generator replaces this figure by the rush's own rate after
+    # its first five checkouts (throughput.EARLY_SUCCESSES), so it sizes only the rush's first seconds.
+    lock_seconds: float = 12.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class CatalogFit:
 
     qps: float
     checkout_s: float | None
+    leftover: int = 0  # listings not yet answered when a cut round stopped counting
 
 
 @dataclass(frozen=True)
@@ -120,29 +123,27 @@ def catalog_fit(who: Shopper, guess_qps: float, probe: Probe = Probe(), checkout
     low-stock check scans the table too (measured: the sale failed 10-14 % of its listings at
     real-time minutes when offered 1.05 times a capacity measured on listings alone).
 
-    Found by short rounds doubling the offer until the answers fall behind, then measured at
-    REFINE times that: the services' own processes share the machine with the database, and
-    a several-fold overload busies them enough to take from it (on 2 cores: 9.1 listings/s
-    at 26.7 offered, 9.8 at 14). If that round keeps up with its offer, it is not capacity:
-    the offer is raised again."""
+    First offered `guess_qps`: the listings the database itself completes with the pool's
+    sessions on this catalog (sizing), more than the storefront can, whose services take their
+    share of the machine and whose checkouts scan beside them. When the answers fall behind it
+    and not FAR behind, that one round is the capacity. A round that keeps up is not capacity:
+    its offer is doubled; one FAR past is measured again at REFINE times what it completed."""
     if checkouts_per_s > 0 and not who.goods:
         raise RuntimeError("the catalog's listings show no product to order: seed it before calibrating")
-    offered, completed = 2.0 * guess_qps, 0.0
-    search = (probe.search_seconds, probe.search_settle_seconds)
+    offered, raised, fit = guess_qps, False, CatalogFit(0.0, None)
     for _ in range(probe.rounds):
-        # Drained, not cut: a several-fold offer leaves a queue that would starve the next
-        # round past its settling (measured: 1.8 listings/s after a cut search round, 6.5 drained).
-        completed = _catalog_round(who, offered, checkouts_per_s, *search, cut=False).qps
-        if completed < SATURATED * offered:
+        # The listings a cut round left queued are answered first in the next: its uncounted
+        # start is stretched by the time they take (measured: a round after a cut one at 2.4x
+        # completed 0.2 listings/s counted from 3 s). A raised offer may be several-fold past
+        # capacity: drained instead (1.8 listings/s after such a round cut, 6.5 drained).
+        backlog = fit.leftover / fit.qps if fit.qps > 0 else 0.0
+        fit = _catalog_round(who, offered, checkouts_per_s, probe.catalog_seconds + backlog,
+                             probe.catalog_settle_seconds + backlog, cut=not raised)
+        kept_up = fit.qps >= SATURATED * offered
+        if fit.qps <= 0 or not kept_up and offered <= FAR * fit.qps:
             break
-        offered *= 2
-    fit = CatalogFit(0.0, None)
-    for _ in range(probe.rounds if completed > 0 else 0):
-        offered = REFINE * completed
-        fit = _catalog_round(who, offered, checkouts_per_s, probe.catalog_seconds, probe.catalog_settle_seconds)
-        if fit.qps < SATURATED * offered:
-            break
-        completed = fit.qps
+        raised = kept_up
+        offered = 2 * offered if kept_up else REFINE * fit.qps
     return fit
 
 
@@ -152,8 +153,10 @@ def _catalog_round(who: Shopper, offered: float, checkouts_per_s: float, seconds
     requests += [who.checkout(i, i / checkouts_per_s) for i in range(int(seconds * checkouts_per_s))]
     outcomes = run_open_loop(requests, until=seconds if cut else None)
     checkouts = [o.latency_s for o in outcomes if o.kind == "checkout" and o.ok and o.due >= settle]
+    listings = sum(1 for r in requests if r.kind == "catalog")
     return CatalogFit(completed_per_s(outcomes, "catalog", settle, seconds),
-                      statistics.median(checkouts) if checkouts else None)
+                      statistics.median(checkouts) if checkouts else None,
+                      listings - sum(1 for o in outcomes if o.kind == "catalog"))
 
 
 def lock_throughput(who: Shopper, catalog_qps: float, catalog_overload: float, probe: Probe = Probe(),

@@ -21,28 +21,23 @@ import argparse
 import json
 import os
 import platform
-import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from scenarios.calibration import RESULT_PREFIX, Calibration
 from scenarios.catalogue import get_scenario
 from scenarios.intensity import cart_checkouts_per_s
 from scenarios.model import Scenario, Stage
-from scenarios.scripts import sql_text
 from services.calibration.capacity import CatalogFit, Probe, catalog_fit, lock_throughput, shopper
-from services.calibration.sizing import catalog_size, listing_latency
+from services.calibration.catalog import CalibrationDatabase, Progress, Sizing, fixed_catalog, say, size_catalog
 from services.calibration.storefront import storefront
-from services.seed import grow_catalog, seed_catalog
 
 # Shorter rounds, less exact (`--quick`, the stack's calibrationProbe: quick, the tests).
-QUICK = Probe(listing_seconds=2.0, catalog_seconds=6.0, catalog_settle_seconds=2.0, search_seconds=3.0,
-              rush_seconds=8.0, orders_from_seconds=1.0, rush_settle_seconds=4.0, rounds=3, lock_seconds=12.0)
+QUICK = Probe(listing_seconds=2.0, catalog_seconds=6.0, catalog_settle_seconds=2.0,
+              rush_seconds=8.0, orders_from_seconds=1.0, rush_settle_seconds=4.0, rounds=3, lock_seconds=10.0)
 
 
 @dataclass(frozen=True)
@@ -54,100 +49,28 @@ class Plan:
     probe_products: int = 300_000
     target_listing_s: float = 1.5
     probe: Probe = Probe()
+    # A database on the same server to leave the sized catalog in (the rehearsal's demo
+    # database, whose seeding it replaces); None in the cluster's Job, which leaves nothing
+    # in the demo's data.
+    catalog_to: str | None = None
 
 
 def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    say(text)
 
 
-@dataclass(frozen=True)
-class CalibrationDatabase:
-    """A database of calibration's own beside the demo's, on the same server."""
-
-    server: str  # conninfo of the demo's database: its server, user and password
-
-    @property
-    def name(self) -> str:
-        return f"{conninfo_to_dict(self.server).get('dbname', 'postgres')}_calibration"
-
-    @property
-    def conninfo(self) -> str:
-        return make_conninfo(self.server, dbname=self.name)
-
-    def _run(self, statement: sql.Composed) -> None:
-        with psycopg.connect(self.server, autocommit=True) as conn:
-            conn.execute(statement)
-
-    def create(self) -> None:
-        self.drop()  # a calibration that died leaves its database behind
-        self._run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
-
-    def drop(self) -> None:
-        self._run(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
-
-
-def _apply_scenario(conninfo: str, scenario: Scenario) -> None:
-    with psycopg.connect(conninfo) as conn:  # one transaction, as `psql -1` runs it
-        conn.execute(sql_text(scenario.break_sql))  # type: ignore[arg-type]
-
-
-def _settle(conninfo: str) -> None:
-    """Let a freshly seeded catalog settle before it is measured, as the demo's has by minute
-    15: its dirty pages written out and the table read once. Otherwise the checkpointer
-    flushes the seed inside the database's CPU limit while the scans are timed (measured
-    under the quota: a capacity of 8.3 listings/s, then a sale at 1.05x that ran at 0.7x)."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        try:
-            conn.execute("CHECKPOINT")
-        except psycopg.errors.InsufficientPrivilege as exc:
-            _say(f"  (no CHECKPOINT before measuring: {exc.diag.message_primary})")
-        conn.execute("SELECT count(*) FROM products").fetchone()
-
-
-class Progress:
-    """One line per phase on stderr: what it measured and how long it took; the total at the end."""
-
-    def __init__(self) -> None:
-        self.started = self.last = time.monotonic()
-
-    def say(self, text: str) -> None:
-        now = time.monotonic()
-        _say(f"  {text} ({now - self.last:.1f} s)")
-        self.last = now
-
-    def total(self) -> float:
-        return time.monotonic() - self.started
-
-
-def _size_catalog(conninfo: str, plan: Plan, pool: int, progress: Progress) -> int:
-    """Seed a probe catalog, measure, and grow it to the size that meets the target; the
-    scenario is left applied (indexes gone) for what is measured next."""
-    doorbusters = plan.scenario.doorbusters
-    seeded = seed_catalog(conninfo, plan.products or plan.probe_products, doorbusters)
-    _apply_scenario(conninfo, plan.scenario)
-    _settle(conninfo)
-    progress.say(f"probe catalog: {seeded.products:,} products seeded, the scenario applied")
+def _catalog(db: CalibrationDatabase, plan: Plan, pool: int, progress: Progress) -> Sizing:
+    """The catalog measured on, scenario applied; copied as `plan.catalog_to` before any
+    request reaches it (no order, no cart), so that database needs no seeding of its own."""
     if plan.products:
-        return seeded.products
-    have = seeded.products
-    latency = listing_latency(conninfo, pool, seconds=plan.probe.listing_seconds)
-    products = catalog_size(have, latency, plan.target_listing_s)
-    progress.say(f"catalog size: {have:,} products list in {latency:.2f} s with {pool} sessions; "
-                 f"{products:,} list in {plan.target_listing_s:g} s")
-    if abs(products - have) / have <= 0.10:
-        return have
-    _say(f"  (growing it to {products:,}: some {seeded.seconds * (products - have) / have:.0f} s, "
-         "at the rate the probe was seeded)")
-    if products > have:
-        grow_catalog(conninfo, products, doorbusters)  # its indexes stay as the scenario left them
-    else:  # a slow machine: a smaller catalog, seeded anew, and the scenario applied again
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute("TRUNCATE products, carts, orders RESTART IDENTITY CASCADE")
-        seed_catalog(conninfo, products, doorbusters)
-        _apply_scenario(conninfo, plan.scenario)
-    _settle(conninfo)
-    progress.say(f"catalog seeded to {products:,} products")
-    return products
+        sizing = fixed_catalog(db.conninfo, plan.scenario, plan.products, progress)
+    else:
+        sizing = size_catalog(db.conninfo, plan.scenario, plan.probe_products, plan.target_listing_s, pool,
+                              plan.probe.listing_seconds, progress)
+    if plan.catalog_to:
+        db.copy_to(plan.catalog_to)
+        progress.say(f"copied as {plan.catalog_to}, the scenario applied as in the catalog measured")
+    return sizing
 
 
 def _measured_stages(scenario: Scenario) -> tuple[Stage, Stage]:
@@ -163,15 +86,16 @@ def _measured_stages(scenario: Scenario) -> tuple[Stage, Stage]:
 
 
 def expected_seconds(plan: Plan) -> float:
-    """The measuring rounds' seconds when every search ends at its first round: a floor
-    under the whole, which adds the seeding (told once the probe's rate is known)."""
+    """The measuring rounds' seconds when each ends at its first round: a floor under the
+    whole, which adds the seeding (told once the probe's rate is known)."""
     p = plan.probe
     sizing = 0.0 if plan.products else p.listing_seconds
-    return sizing + p.search_seconds + p.catalog_seconds + p.lock_seconds
+    return sizing + p.catalog_seconds + p.lock_seconds
 
 
 def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Calibration:
-    """Measure on the server of `server` (a conninfo); its own database is left untouched."""
+    """Measure on the server of `server` (a conninfo); its own database is left untouched
+    unless the plan names it as `catalog_to`."""
     scenario = plan.scenario
     config = scenario.config_values(scenario_active=True)
     pool = int(config["DB_MAX_CONNECTIONS"])
@@ -182,22 +106,23 @@ def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Ca
     progress = Progress()
     db.create()
     try:
-        products = _size_catalog(db.conninfo, plan, pool, progress)
+        sizing = _catalog(db, plan, pool, progress)
         with storefront(db.conninfo, config) as urls:
             who = shopper(urls["product-catalog"], urls["checkout"])
             progress.say("storefront started")
             checkouts = cart_checkouts_per_s(sale, traffic.target_rpm(sale.from_minute))
-            fit = catalog_fit(who, guess_qps=pool / plan.target_listing_s, probe=plan.probe,
-                              checkouts_per_s=checkouts)
+            fit = catalog_fit(who, guess_qps=sizing.listings_per_s or pool / plan.target_listing_s,
+                              probe=plan.probe, checkouts_per_s=checkouts)
             progress.say(f"catalog capacity: {fit.qps:.2f} listings/s beside {checkouts:.2f} checkouts/s")
             lock_per_s = lock_throughput(who, fit.qps, rush.catalog_overload or 1.0, plan.probe,
                                          rush.checkout_overload or 1.0, guess_per_s=_lock_guess(fit))
             progress.say(f"hot-row lock throughput: {lock_per_s:.2f} checkouts/s")
     finally:
         db.drop()
+    progress.say("its storefront stopped and its database dropped")
     _say(f"  calibrated in {progress.total():.0f} s")
     return Calibration(
-        products=products, catalog_capacity_qps=round(fit.qps, 3),
+        products=sizing.products, catalog_capacity_qps=round(fit.qps, 3),
         lock_throughput_per_s=round(lock_per_s, 3),
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
         machine=machine, database_cpu=database_cpu, scenario=scenario.name)
