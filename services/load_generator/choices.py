@@ -112,6 +112,10 @@ class JourneyChooser:
         if rate is None:
             return last
         rate *= self.replicas
+        if not self.meter.windowed(kind, now, since):
+            # The first successes' spacing replaces the calibration from the rush's first
+            # minute, but is no floor for the window after it: a few answers can be a burst.
+            return rate
         if not (held or self.meter.turned_away(kind, now, since)) and last is not None:
             rate = max(rate, last)
         self.estimates[kind] = rate

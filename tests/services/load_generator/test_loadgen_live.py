@@ -164,3 +164,43 @@ def test_a_dip_without_refusals_does_not_lower_the_hot_rows_estimate() -> None:
         meter.record(Kind.CHECKOUT, 201, rush + 92 + i * 2.5)
         meter.record(Kind.CHECKOUT, 503, rush + 92.5 + i * 2.5)
     assert estimate(rush + 132) == pytest.approx(0.4, rel=0.1)
+
+
+def test_the_hot_row_is_rated_from_its_first_successes_spacing() -> None:
+    meter = Throughput()
+    rush = START + 200
+    for i in range(4):  # 0.625 orders/s from 1 s after the rush began
+        meter.record(Kind.CHECKOUT, 201, rush + 1 + i * 1.6)
+    meter.record(Kind.CHECKOUT, 201, rush - 0.5)  # before the rush: not counted
+    assert meter.rate(Kind.CHECKOUT, rush + 7, since=rush) is None  # four are too few
+    meter.record(Kind.CHECKOUT, 201, rush + 7.4)
+    assert meter.rate(Kind.CHECKOUT, rush + 8, since=rush) == pytest.approx(0.625)
+    assert not meter.windowed(Kind.CHECKOUT, rush + 8, since=rush)
+    for i in range(60):  # the catalog is not rated early, however many answers
+        meter.record(Kind.CATALOG_LISTING, 200, rush + i / 10)
+    assert meter.rate(Kind.CATALOG_LISTING, rush + 8, since=rush) is None
+
+
+def test_the_rush_takes_the_live_rate_in_its_first_minute_and_the_window_replaces_it() -> None:
+    """Calibrated 0.5/s, the hot row passes 1.0/s: the doorbuster orders are sized from 1.0
+    within the rush's first 10-s minute, not two minutes later; the first window's count then
+    replaces that early figure, even lower and nothing refused (it is no floor)."""
+    p = program()
+    meter = Throughput()
+    chooser = JourneyChooser(CAL, meter=meter)
+    rush = START + 200
+
+    def estimate(at: float) -> float | None:
+        chooser.choose(Arrival(0, at, 20), p.moment(at))
+        return chooser.live.lock_per_s if chooser.live else None
+
+    assert estimate(rush) is None
+    for i in range(6):
+        meter.record(Kind.CHECKOUT, 201, rush + 1 + i)
+    assert estimate(rush + 7) == pytest.approx(1.0)
+    specs = [chooser.choose(Arrival(i, rush + 7 + i / 100, 20), p.moment(rush + 7 + i / 100)) for i in range(100)]
+    orders = sum(len(s.doorbuster_slots or ()) for s in specs)
+    assert orders / 50 == pytest.approx((BLACKFRIDAY.traffic.stage_at(20).checkout_overload or 0) * 1.0, rel=0.1)
+    for i in range(8):  # then 0.6/s to half the window, nothing refused
+        meter.record(Kind.CHECKOUT, 201, rush + 7 + (i + 1) / 0.6)
+    assert estimate(rush + 21) == pytest.approx(14 / 21)  # all 14 over the 21 s since the rush began
