@@ -1,7 +1,7 @@
 """Our load generator, driving the benchmark's traffic plan: the service's own scheduler
-(`Run`), client (`Storefront.call`: aiohttp, a CLIENT span per request, W3C context and the
-synthetic baggage injected) and statistics, with a one-request journey instead of the
-storefront's shopping journeys.
+(`Run`, on uvloop as uvicorn runs it), client (`Storefront.call` over the libcurl transport, a
+CLIENT span per request when traced, W3C context and the synthetic baggage injected) and
+statistics, with a one-request journey instead of the storefront's shopping journeys.
 
     python -m bench.drive_ours --target http://127.0.0.1:8099 --start EPOCH --plan '[[30, 2], [30, 10]]'
 
@@ -11,7 +11,6 @@ Tracing follows the standard OTEL_* environment, as in the service."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from opentelemetry import baggage, context
 
 from scenarios.alert import percentile
@@ -27,7 +27,7 @@ from scenarios.model import Scenario
 from services.load_generator.choices import JourneySpec
 from services.load_generator.client import Clock, Storefront, Visit
 from services.load_generator.config import Settings
-from services.load_generator.main import http_client
+from services.load_generator.main import transport
 from services.load_generator.programs import Arrival, Moment
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import RunStats
@@ -105,10 +105,12 @@ async def drive(target: str, program: StepProgram) -> dict[str, Any]:
     telemetry = build_telemetry("load-generator-bench")
     clock = Clock()
     stats = LagStats(program.window_seconds)
-    async with http_client(settings) as client:
-        storefront = Storefront(client, telemetry.tracer("bench"), stats, program, clock)
-        run = Run(program, stats, PingChooser(), PingRunner(storefront, target), clock)
-        await run.start()
+    journeys = transport(settings)
+    storefront = Storefront(journeys, telemetry.tracer("bench"), stats, program, clock)
+    run = Run(program, stats, PingChooser(), PingRunner(storefront, target), clock,
+              tick_seconds=settings.loadgen_launch_tick_ms / 1000)
+    await run.start()
+    journeys.close()
     telemetry.shutdown()
     lags = stats.lags_ms
     latencies = [lat for m in stats.minutes.values() for lat in m.latencies_ms]
@@ -128,7 +130,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="where the JSON summary goes")
     args = parser.parse_args()
     program = StepProgram(args.start, tuple((float(s), float(r)) for s, r in args.plan), args.window)
-    args.out.write_text(json.dumps(asyncio.run(drive(args.target, program))))
+    args.out.write_text(json.dumps(uvloop.run(drive(args.target, program))))
 
 
 if __name__ == "__main__":

@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import aiohttp
-from opentelemetry import trace
 from opentelemetry.propagate import inject
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import NoOpTracer, SpanKind, Status, StatusCode, Tracer
 
 from services.load_generator.programs import Program
 from services.load_generator.stats import Kind, RunStats
 from services.load_generator.throughput import Throughput
+from services.load_generator.transport import CurlTransport, NoAnswer, Reply
 
 
 @dataclass
@@ -47,28 +47,34 @@ class Visit:
 @dataclass(frozen=True)
 class Answer:
     status: int | None   # None: no answer (timeout, refused, reset)
-    body: Any = None
+    raw: bytes = b""
 
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
 
-
-def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
+    @cached_property
+    def body(self) -> Any:
+        """The JSON answer, parsed when a journey reads it (most steps only need the status)."""
+        try:
+            return json.loads(self.raw) if self.raw else None
+        except ValueError:
+            return None
 
 
 @dataclass
 class Storefront:
-    client: aiohttp.ClientSession
+    transport: CurlTransport
     tracer: Tracer
     stats: RunStats
     program: Program
     clock: Clock
     meter: Throughput | None = None
+
+    @property
+    def traced(self) -> bool:
+        # With tracing off (OTEL_SDK_DISABLED), no span and no attributes are built per request.
+        return not isinstance(self.tracer, NoOpTracer)
 
     async def call(
         self, visit: Visit, method: str, base: str, route: str, *, path: str | None = None,
@@ -79,6 +85,20 @@ class Storefront:
         if intended is None:
             intended = visit.intended(self.clock.now())
         url = base.rstrip("/") + (path or route)
+        if params:
+            url += "?" + urlencode(params)
+        if self.traced:
+            reply = await self._traced(method, url, route, intended, body)
+        else:
+            reply = await self._send(method, url, body)
+        status, raw = (None, b"") if isinstance(reply, NoAnswer) else (reply.status, reply.body)
+        latency_ms = max(0.0, (self.clock.now() - intended) * 1000)
+        self.stats.request_done(self.program.request_minute(intended), kind, status, latency_ms)
+        if self.meter is not None:
+            self.meter.record(kind, status, self.clock.now())
+        return Answer(status, raw)
+
+    async def _traced(self, method: str, url: str, route: str, intended: float, body: Any) -> Reply | NoAnswer:
         where = urlsplit(url)
         attributes: dict[str, Any] = {
             "http.request.method": method, "url.full": url, "url.template": route,
@@ -89,28 +109,28 @@ class Storefront:
             f"{method} {route}", kind=SpanKind.CLIENT, attributes=attributes,
             record_exception=False, set_status_on_exception=False,
         ) as span:
-            status, payload = await self._send(span, method, url, params, body)
-            latency_ms = max(0.0, (self.clock.now() - intended) * 1000)
-            span.set_attribute("loadgen.latency_from_intended_ms", round(latency_ms, 1))
-        self.stats.request_done(self.program.request_minute(intended), kind, status, latency_ms)
-        if self.meter is not None:
-            self.meter.record(kind, status, self.clock.now())
-        return Answer(status, payload)
+            reply = await self._send(method, url, body)
+            if isinstance(reply, NoAnswer):
+                span.set_attribute("error.type", reply.kind)
+                span.set_status(Status(StatusCode.ERROR, str(reply)[:200]))
+            else:
+                span.set_attribute("http.response.status_code", reply.status)
+                if reply.status >= 500:
+                    span.set_attribute("error.type", str(reply.status))
+                    span.set_status(Status(StatusCode.ERROR))
+            span.set_attribute("loadgen.latency_from_intended_ms",
+                               round(max(0.0, (self.clock.now() - intended) * 1000), 1))
+        return reply
 
-    async def _send(self, span: trace.Span, method: str, url: str,
-                    params: dict[str, Any] | None, body: Any) -> tuple[int | None, Any]:
-        headers: dict[str, str] = {}
-        inject(headers)
+    async def _send(self, method: str, url: str, body: Any) -> Reply | NoAnswer:
+        carrier: dict[str, str] = {}
+        inject(carrier)  # traceparent (when traced) and the synthetic_request baggage
+        headers = [f"{name}: {value}" for name, value in carrier.items()]
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers.append("Content-Type: application/json")
         try:
-            async with self.client.request(method, url, params=params, json=body,
-                                           headers=headers, allow_redirects=False) as response:
-                status, raw = response.status, await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            span.set_attribute("error.type", type(exc).__name__)
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:200]))
-            return None, None
-        span.set_attribute("http.response.status_code", status)
-        if status >= 500:
-            span.set_attribute("error.type", str(status))
-            span.set_status(Status(StatusCode.ERROR))
-        return status, _json(raw)
+            return await self.transport.request(method, url, headers, data)
+        except NoAnswer as exc:
+            return exc

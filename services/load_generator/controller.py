@@ -27,6 +27,7 @@ from services.load_generator.scheduler import Run
 from services.load_generator.stats import RunStats
 from services.load_generator.status import demo_status
 from services.load_generator.throughput import Throughput
+from services.load_generator.transport import CurlTransport
 from services.shared.logging import get_logger
 from services.shared.markers import emit_marker
 from services.shared.telemetry import Telemetry
@@ -55,7 +56,8 @@ class DemoRequest:
 class DemoController:
     settings: Settings
     telemetry: Telemetry
-    client: aiohttp.ClientSession
+    client: aiohttp.ClientSession     # the presenter page's probes
+    transport: CurlTransport          # the journeys' requests
     calibration: Calibration | None
     clock: Clock = field(default_factory=Clock)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -85,14 +87,15 @@ class DemoController:
         stats = RunStats(minute_seconds)
         tracer = self.telemetry.tracer("loadgen.journeys")
         meter = Throughput()
-        storefront = Storefront(self.client, tracer, stats, program, self.clock, meter)
+        storefront = Storefront(self.transport, tracer, stats, program, self.clock, meter)
         think = self.settings.loadgen_think_time_seconds
         if think is None:
             think = program.scenario.traffic.think_time_seconds
         runner = JourneyRunner(storefront, self.settings, tracer, think, counter=self.journeys_counter)
         chooser = JourneyChooser(self.calibration, self.settings.loadgen_replica_index,
                                  replicas=self.settings.loadgen_replicas, meter=meter)
-        return Run(program, stats, chooser, runner, self.clock)
+        return Run(program, stats, chooser, runner, self.clock,
+                   tick_seconds=self.settings.loadgen_launch_tick_ms / 1000)
 
     async def boot(self) -> None:
         """Auto-start from the environment (DEMO_MODE + DEMO_START_TIMESTAMP), else the baseline."""

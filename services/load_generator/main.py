@@ -18,6 +18,7 @@ from services.load_generator.config import Settings
 from services.load_generator.controller import DemoController
 from services.load_generator.models import validation_error
 from services.load_generator.routes import router
+from services.load_generator.transport import CurlTransport
 from services.shared.errors import http_error
 from services.shared.logging import configure_logging, get_logger
 from services.shared.telemetry import Telemetry, build_telemetry
@@ -25,14 +26,18 @@ from services.shared.telemetry import Telemetry, build_telemetry
 log = get_logger("loadgen")
 
 
-def http_client(settings: Settings) -> aiohttp.ClientSession:
-    """One client for every journey, with room for every in-flight request: at 2.5 s answers
-    the generator must never wait for a connection of its own pool. aiohttp, not httpx:
-    measured here, httpx's pool fell tens of seconds behind schedule with a few hundred
-    requests in flight, so the client, not the storefront, decided the latency."""
-    connector = aiohttp.TCPConnector(limit=settings.loadgen_max_connections, limit_per_host=0)
-    timeout = aiohttp.ClientTimeout(total=settings.loadgen_request_timeout_seconds, connect=10.0)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+def http_client() -> aiohttp.ClientSession:
+    """The presenter page's probes (pools, Prometheus): a few requests a second, each with its
+    own timeout. The journeys go through the transport."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+
+def transport(settings: Settings) -> CurlTransport:
+    """One transport for every journey, with room for every in-flight request: at 2.5 s answers
+    the generator must never wait for a connection of its own pool (measured: httpx's pool fell
+    tens of seconds behind schedule with a few hundred requests in flight)."""
+    return CurlTransport(timeout_s=settings.loadgen_request_timeout_seconds,
+                         max_connections=settings.loadgen_max_connections)
 
 
 def create_app(settings: Settings | None = None, telemetry: Telemetry | None = None) -> FastAPI:
@@ -44,8 +49,8 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name)
-        client = http_client(settings)
-        controller = DemoController(settings, telemetry, client, calibration)
+        client, journeys = http_client(), transport(settings)
+        controller = DemoController(settings, telemetry, client, journeys, calibration)
         app.state.loadgen = controller
         log.info("load_generator_started", replicas=settings.loadgen_replicas,
                  demo_mode=settings.demo_mode, calibrated=calibration is not None,
@@ -56,6 +61,7 @@ def create_app(settings: Settings | None = None, telemetry: Telemetry | None = N
         finally:
             await controller.shutdown()
             await client.close()
+            journeys.close()
             telemetry.shutdown()
 
     app = FastAPI(title="load-generator", lifespan=lifespan)

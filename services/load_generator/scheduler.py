@@ -37,6 +37,9 @@ class Run:
     chooser: Chooser
     runner: Runner
     clock: Clock
+    # Arrivals due within one tick of the last wakeup wait for the next one, at most a tick late:
+    # on a VM an idle process's wakeup costs more than the launch it makes (docs/performance.md).
+    tick_seconds: float = 0.0
     joined_at: float = 0.0
     stopped_at: float | None = None   # when stop() cut the schedule short
     stopped: bool = False
@@ -59,10 +62,12 @@ class Run:
         return self.task
 
     async def _schedule(self) -> None:
+        woke = self.clock.now()
         for arrival in self.program.arrivals(not_before=self.joined_at):
-            delay = arrival.at - self.clock.now()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            now = self.clock.now()
+            if arrival.at > now:
+                await asyncio.sleep(max(arrival.at, woke + self.tick_seconds) - now)
+                woke = self.clock.now()
             self._launch(arrival)
         self.scheduling_done = True
         log.info("program_scheduled", program=self.program.name, journeys=self.stats.journeys)

@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from typing import Any
 
-import aiohttp
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -22,6 +21,7 @@ from services.load_generator.journeys import JourneyRunner
 from services.load_generator.programs import DemoProgram
 from services.load_generator.scheduler import Run
 from services.load_generator.stats import Kind, RunStats
+from services.load_generator.transport import CurlTransport
 from tests.services.load_generator.conftest import FakeStorefront, LoadGenFactory
 
 MS = 2.0          # real seconds per demo minute
@@ -79,12 +79,12 @@ def test_latency_counts_from_the_intended_start(storefront: FakeStorefront) -> N
         program = DemoProgram(BLACKFRIDAY, clock.now() - 5, 10, 30, 120)
         stats = RunStats(10)
         tracer = TracerProvider().get_tracer("test")
-        async with aiohttp.ClientSession() as client:
-            front = Storefront(client, tracer, stats, program, clock)
-            visit = Visit(scheduled=clock.now() - 1.0)
-            await front.call(visit, "GET", storefront.url, "/products", kind=Kind.CATALOG_LISTING,
-                             params={"category": "toys/sub01"})
-            await front.call(visit, "GET", storefront.url, "/products/{id}", path="/products/11")
+        front = Storefront(CurlTransport(timeout_s=10), tracer, stats, program, clock)
+        visit = Visit(scheduled=clock.now() - 1.0)
+        await front.call(visit, "GET", storefront.url, "/products", kind=Kind.CATALOG_LISTING,
+                         params={"category": "toys/sub01"})
+        await front.call(visit, "GET", storefront.url, "/products/{id}", path="/products/11")
+        front.transport.close()
         return stats
 
     latencies = asyncio.run(journey()).minutes[0].latencies_ms
@@ -102,17 +102,17 @@ def test_a_stalled_generator_catches_up_and_charges_the_stall(storefront: FakeSt
         tracer = TracerProvider().get_tracer("test")
         settings = Settings(product_catalog_url=storefront.url, cart_url=storefront.url,
                             checkout_url=storefront.url)
-        async with aiohttp.ClientSession() as client:
-            # Minutes 10 and 11 of the plan at 600 RPM, starting now.
-            program = DemoProgram(BLACKFRIDAY, clock.now() - 10 * MS, MS, 12, PEAK)
-            front = Storefront(client, tracer, stats, program, clock)
-            runner = JourneyRunner(front, settings, tracer, think_seconds=0.05)
-            job = Run(program, stats, JourneyChooser(None), runner, clock)
-            job.start()
-            await asyncio.sleep(0.3)
-            time.sleep(1.0)  # the test blocks the generator's loop: a stall, not a slow answer
-            await asyncio.wait_for(asyncio.shield(job.task), timeout=20)  # type: ignore[arg-type]
-            await job.stop(3)
+        # Minutes 10 and 11 of the plan at 600 RPM, starting now.
+        program = DemoProgram(BLACKFRIDAY, clock.now() - 10 * MS, MS, 12, PEAK)
+        front = Storefront(CurlTransport(timeout_s=10), tracer, stats, program, clock)
+        runner = JourneyRunner(front, settings, tracer, think_seconds=0.05)
+        job = Run(program, stats, JourneyChooser(None), runner, clock)
+        job.start()
+        await asyncio.sleep(0.3)
+        time.sleep(1.0)  # the test blocks the generator's loop: a stall, not a slow answer
+        await asyncio.wait_for(asyncio.shield(job.task), timeout=20)  # type: ignore[arg-type]
+        await job.stop(3)
+        front.transport.close()
         return stats
 
     stats = asyncio.run(run())
