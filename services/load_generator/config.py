@@ -56,8 +56,10 @@ class Settings(BaseSettings):
     # Above the longest honest wait (pool timeout + a lock queue bounded by its lock_timeout).
     loadgen_request_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     loadgen_max_connections: int = Field(default=1000, ge=1, le=100_000)
-    # How late an arrival may launch so that arrivals close together share one wakeup.
-    loadgen_launch_tick_ms: float = Field(default=10.0, ge=0, le=100)
+    # How late an arrival may launch so that arrivals closer together share one wakeup: only
+    # rates above 1000/tick journeys a second wait (the demo's peak is a few a second); on a VM
+    # each wakeup of an idle process costs more CPU than the launch (docs/performance.md).
+    loadgen_launch_tick_ms: float = Field(default=20.0, ge=0, le=100)
     # How long stop-demo and shutdown wait for cancelled journeys to unwind.
     loadgen_stop_grace_seconds: float = Field(default=5.0, gt=0, le=120)
 
