@@ -19,11 +19,17 @@ $(UV): | $(BIN)/python
 	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
 
 # Exactly the locked versions (hashes checked, nothing resolved), then the project itself.
+WARM_IMPORTS := rehearsal.cli, rehearsal.runner, rehearsal.report, rehearsal.chart, services.__main__, \
+	services.product_catalog.main, services.cart.main, services.checkout.main, services.load_generator.main, \
+	services.calibration.run, uvicorn.loops.uvloop, uvicorn.protocols.http.httptools_impl
+
 $(STAMP): requirements/dev.txt pyproject.toml | $(UV)
-	# Compiled now, as pip does: uv leaves the bytecode to the first import, and a fresh clone's
-	# first `make demo` then started its services so slowly that minute 0 lost an arrival.
-	$(UV) pip install -q --python $(BIN)/python --no-deps --require-hashes --compile-bytecode -r requirements/dev.txt
+	$(UV) pip install -q --python $(BIN)/python --no-deps --require-hashes -r requirements/dev.txt
 	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
+	# Bytecode for what the demo runs, compiled by importing it: without it a fresh clone's first
+	# `make demo` started its services so slowly that minute 0 lost an arrival. Not the whole venv
+	# (uv's --compile-bytecode): that took 15-37 s of a fresh clone's first verdict on 2 cores.
+	$(BIN)/python -c "import $(WARM_IMPORTS)"
 	# Pulumi runs the program's dynamic providers (infra/dynamic) with Pulumi.yaml's virtualenv
 	# taken relative to the program's folder, not the project's (pulumi/pulumi#7061): point it home.
 	ln -sfn ../.venv infra/.venv
