@@ -102,7 +102,7 @@ def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Ca
     sale, rush = _measured_stages(scenario)
     traffic = scenario.traffic
     db = CalibrationDatabase(server)
-    _say(f"  measuring for some {expected_seconds(plan):.0f} s, plus seeding its catalog")
+    _say(f"  measuring for some {expected_seconds(plan):.0f} s, plus seeding its catalog and starting its services")
     progress = Progress()
     db.create()
     try:
