@@ -35,8 +35,8 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
         ("Storefront baseline, indexes present: catalog p50 / p99; checkout p50 / p99",
          f"{_num(sf.get('catalog_p50_ms'), ' ms')} / {_num(sf.get('catalog_p99_ms'), ' ms')}; "
          f"{_num(sf.get('checkout_p50_ms'), ' ms')} / {_num(sf.get('checkout_p99_ms'), ' ms')}"),
-        ("Tracing overhead: service CPU per request, OTel on / off",
-         f"{_num(sf.get('tracing_cpu_ratio'), 'x', 2)}"),
+        ("Tracing overhead: service CPU per request, OTel on / off (alternating windows; per-round spread)",
+         f"{_num(sf.get('tracing_cpu_ratio'), 'x', 2)} (spread {_num(sf.get('tracing_cpu_ratio_spread'), '', 2)})"),
         ("Break / restore at the calibrated size; floor: plain CREATE INDEX of the same indexes",
          f"break {_num(rs.get('break_s'), ' s', 2)}; restore {_num(rs.get('restore_s'), ' s', 2)} vs floor "
          f"{_num(rs.get('floor_s'), ' s', 2)}"),
