@@ -56,8 +56,8 @@ class MarkerPlayer:
         first = program.minute_of(joined_at) if joined_at > program.start else 0
         todo = [m for m in planned(program.scenario, program.duration_minutes) if m.minute >= first]
         for minute in range(first, program.duration_minutes + 1):
-            delay = program.start + minute * program.minute_seconds - self.clock.now()
-            if delay > 0:
+            # A loop: uvloop's timers count whole milliseconds and can wake a fraction early.
+            while (delay := program.start + minute * program.minute_seconds - self.clock.now()) > 0:
                 await self.sleep(delay)
             if minute > first:
                 self._judge(minute - 1)

@@ -64,8 +64,9 @@ class Run:
     async def _schedule(self) -> None:
         woke = self.clock.now()
         for arrival in self.program.arrivals(not_before=self.joined_at):
-            now = self.clock.now()
-            if arrival.at > now:
+            # uvloop's timers count whole milliseconds: a launch can come a fraction of one
+            # early, which sleeping again would pay for with another wakeup.
+            if (now := self.clock.now()) < arrival.at:
                 await asyncio.sleep(max(arrival.at, woke + self.tick_seconds) - now)
                 woke = self.clock.now()
             self._launch(arrival)
