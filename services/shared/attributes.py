@@ -46,11 +46,9 @@ def mark_query(
 ) -> bool:
     """Record a measured query on the span; returns whether it counted as slow."""
     slow = duration_ms > slow_ms
-    span.set_attribute(DB_QUERY_SHAPE, shape)
-    span.set_attribute(DB_QUERY_DURATION_MS, round(duration_ms, 2))
-    span.set_attribute(DB_SLOW_QUERY, slow)
-    span.set_attribute(DB_FULL_TABLE_SCAN, full_scan)
-    span.set_attribute(DB_MISSING_INDEX, missing_index)
+    # One call: the SDK takes the span's lock and checks its state once, not per attribute.
+    span.set_attributes({DB_QUERY_SHAPE: shape, DB_QUERY_DURATION_MS: round(duration_ms, 2), DB_SLOW_QUERY: slow,
+                         DB_FULL_TABLE_SCAN: full_scan, DB_MISSING_INDEX: missing_index})
     return slow
 
 

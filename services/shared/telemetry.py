@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import requests
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -38,6 +39,14 @@ def resource_for(service_name: str) -> Resource:
     return Resource.create({"service.name": service_name, "service.namespace": SERVICE_NAMESPACE})
 
 
+def _export_session() -> requests.Session:
+    # requests otherwise re-reads the proxy variables and ~/.netrc on every post (a good part of
+    # each export's CPU); the collector is a direct address and the exporter sets TLS itself.
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
 def build_telemetry(
     service_name: str,
     *,
@@ -56,7 +65,7 @@ def build_telemetry(
         if exporting:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            span_processors.append(BatchSpanProcessor(OTLPSpanExporter()))
+            span_processors.append(BatchSpanProcessor(OTLPSpanExporter(session=_export_session())))
     if metric_readers is None:
         metric_readers = []
         if exporting:
@@ -64,11 +73,15 @@ def build_telemetry(
 
             interval = int(os.environ.get("OTEL_METRIC_EXPORT_INTERVAL", "10000"))
             metric_readers.append(
-                PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=interval)
+                PeriodicExportingMetricReader(OTLPMetricExporter(session=_export_session()),
+                                              export_interval_millis=interval)
             )
     tracer_provider = TracerProvider(resource=resource)
     for processor in span_processors:
         tracer_provider.add_span_processor(processor)
     scrape_reader = InMemoryMetricReader()
-    meter_provider = MeterProvider(resource=resource, metric_readers=[*metric_readers, scrape_reader])
+    # No exemplars: nothing reads them, and the default (trace-based) filter made every
+    # measurement inside a sampled span build one, per reader.
+    meter_provider = MeterProvider(resource=resource, metric_readers=[*metric_readers, scrape_reader],
+                                   exemplar_filter=AlwaysOffExemplarFilter())
     return Telemetry(tracer_provider, meter_provider, scrape_reader)
