@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from opentelemetry import trace
 from opentelemetry.metrics import CallbackOptions, Observation
 from psycopg_pool import AsyncConnectionPool
 from starlette.responses import Response
@@ -111,21 +109,10 @@ def create_service_app(
     async def metrics() -> Response:
         return Response(scrape(telemetry.scrape_reader), media_type=CONTENT_TYPE)
 
-    @app.middleware("http")
-    async def demo_clock(request: Any, call_next: Any) -> Any:
+    def labels() -> dict[str, int | str]:
         # Labels only: the clock tells which demo minute a span belongs to, never its fate.
-        span = trace.get_current_span()
-        for key, value in attrs.demo_labels(settings.demo_mode, settings.demo_start_timestamp,
-                                            settings.demo_minute_seconds).items():
-            span.set_attribute(key, value)
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        if route is not None and route.path not in UNMEASURED:
-            durations.record((time.perf_counter() - started) * 1000.0, {
-                "http.route": route.path, "http.response.status_code": response.status_code})
-        return response
+        return attrs.demo_labels(settings.demo_mode, settings.demo_start_timestamp, settings.demo_minute_seconds)
 
-    # Added last, so outermost of the app's middleware: the demo clock labels its span.
-    app.add_middleware(ServerSpans, tracer=tracer, excluded_paths=frozenset({"/health", "/ready"}))
+    app.add_middleware(ServerSpans, tracer=tracer, excluded_paths=frozenset({"/health", "/ready"}),
+                       labels=labels, durations=durations, unmeasured=frozenset(UNMEASURED))
     return app
