@@ -2,13 +2,15 @@
 present, baseline pool) under a fixed open-model rate, and what tracing costs the services in
 CPU per request (OTLP export to a local receiver vs OTEL_SDK_DISABLED=true).
 
-Both configurations run side by side as their own processes and are measured in alternating
-windows (traced, untraced, untraced, traced, ...), each pair offered the same listings: on a
-shared machine a neighbour's burst then lands on both sides instead of on one whole phase,
-which made sequential phases of the same code read anywhere from 1.07x to 1.40x. The ratio is
-of the summed CPU per answered request; the per-round ratios show how far one round strays.
+Both configurations run side by side as their own processes and get the same traffic at the
+same time, each request to the untraced side a quarter of a listing interval after its twin: on a
+shared machine a neighbour's burst then lands on both, where sequential phases of the same code
+read anywhere from 1.07x to 1.40x, and alternating 7.5-s windows still 1.33x to 1.49x (one
+window caught a burst the other side did not). The ratio is of the summed CPU per answered
+request; the per-round ratios (CPU read on both sides at each round's end) show the spread.
 
-The latency figures come from the traced windows: the storefront as deployed exports its spans."""
+The latency figures come from the traced side (the storefront as deployed exports its spans),
+with the untraced side's equal traffic on the same machine."""
 
 from __future__ import annotations
 
@@ -22,26 +24,26 @@ from bench.context import BenchContext
 from bench.openloop import categories, checkout, in_stock_products, listing, ratio, services
 from bench.procs import cpu_seconds
 from rehearsal.otlp import make_receiver
-from rehearsal.stack import LocalStack
 from services.calibration.driver import Outcome, Request, run_open_loop, schedule, summarize
 
 CATALOG_RATE = 20.0  # listings per second
 CHECKOUT_RATE = 5.0  # checkouts per second, each of a different in-stock product
-WARMUP_S = 10.0  # both configurations at once (imports, EXPLAIN cache, pool, buffers)
-ROUNDS = 4  # each one traced and one untraced window, in alternating order
-WINDOW_S = 7.5  # so each configuration is measured for 30 s, as one sequential phase was
+WARMUP_S = 10.0  # full-length warm-up at the same rate (imports, EXPLAIN cache, pool, buffers)
+ROUNDS = 4
+ROUND_S = 15.0  # each configuration measured 60 s, the time the two sequential phases took
 # The traced side exports its last batch up to OTEL_BSP_SCHEDULE_DELAY (500 ms) after the
-# window's last answer: the window's CPU is read after that, on both sides alike.
+# last answer: the last round's CPU is read after that, on both sides alike. Earlier rounds'
+# tails are exported during the next round, as in steady traffic.
 SETTLE_S = 1.0
 CONFIGS = ("traced", "untraced")
 
 
 def _traffic(urls: tuple[str, str], cats: Sequence[str], products: Iterator[int], seconds: float,
-             first_slot: int) -> list[Request]:
+             first_slot: int, lag: float = 0.0) -> list[Request]:
     catalog_url, checkout_url = urls
     requests = [listing(catalog_url, cats, first_slot + i, due)
-                for i, due in enumerate(schedule(CATALOG_RATE, seconds))]
-    offset = 0.5 / CATALOG_RATE  # checkouts fall between listings
+                for i, due in enumerate(schedule(CATALOG_RATE, seconds, lag))]
+    offset = lag + 0.5 / CATALOG_RATE  # checkouts fall between listings
     requests += [checkout(checkout_url, pid, f"bench-storefront-{pid}", due)
                  for pid, due in zip(products, schedule(CHECKOUT_RATE, seconds, offset), strict=False)]
     return requests
@@ -51,33 +53,40 @@ def _checkouts_needed(seconds: float) -> int:
     return math.floor(CHECKOUT_RATE * seconds) + 1
 
 
-def _window(stack: LocalStack, requests: list[Request]) -> tuple[list[Outcome], float]:
-    pids = list(stack.pids().values())
-    before = cpu_seconds(pids)
-    outcomes = run_open_loop(requests)
-    time.sleep(SETTLE_S)
-    return outcomes, cpu_seconds(pids) - before
+def _both(urls: dict[str, tuple[str, str]], cats: Sequence[str], products: Iterator[int], seconds: float,
+          slot: int) -> list[Request]:
+    """The same listings to both sides, the untraced one a quarter of a listing interval later."""
+    lags = {"traced": 0.0, "untraced": 0.25 / CATALOG_RATE}
+    return [r for c in CONFIGS for r in _traffic(urls[c], cats, products, seconds, slot, lags[c])]
 
 
 def _measure(ctx: BenchContext, env: dict[str, dict[str, str]], products: Iterator[int]) -> dict[str, Any]:
     config = {**ctx.scenario.config_values(scenario_active=False), "DEMO_MODE": "off"}
-    warm, window = ctx.seconds(WARMUP_S), ctx.seconds(WINDOW_S)
+    warm, seconds = ctx.seconds(WARMUP_S), ctx.seconds(ROUND_S)
     with ExitStack() as running:
         stacks = {c: running.enter_context(services(ctx, f"storefront-{c}", config, env[c])) for c in CONFIGS}
         urls = {c: (s.url("product-catalog"), s.url("checkout")) for c, s in stacks.items()}
+        bases = {c: tuple(f"{u}/" for u in urls[c]) for c in CONFIGS}
+        pids = {c: list(s.pids().values()) for c, s in stacks.items()}
         cats = categories(urls["traced"][0])
-        run_open_loop([r for c in CONFIGS for r in _traffic(urls[c], cats, products, warm, 0)])
+        run_open_loop(_both(urls, cats, products, warm, 0))
         outcomes: dict[str, list[Outcome]] = {c: [] for c in CONFIGS}
         cpu: dict[str, list[float]] = {c: [] for c in CONFIGS}
         answered: dict[str, list[int]] = {c: [] for c in CONFIGS}
+        before = {c: cpu_seconds(pids[c]) for c in CONFIGS}
         for n in range(ROUNDS):
-            for c in CONFIGS if n % 2 == 0 else CONFIGS[::-1]:
-                slot = 100_000 * (n + 1)  # both sides of a round list the same pages
-                got, cpu_s = _window(stacks[c], _traffic(urls[c], cats, products, window, slot))
-                outcomes[c] += got
-                cpu[c].append(cpu_s)
-                answered[c].append(sum(o.answered for o in got))
-    return {c: _figures(outcomes[c], cpu[c], answered[c], window * ROUNDS) for c in CONFIGS}
+            sent = sorted(_both(urls, cats, products, seconds, 100_000 * (n + 1)), key=lambda r: r.due)
+            got = run_open_loop(sent)  # answers come back in the order of their due times
+            if n == ROUNDS - 1:
+                time.sleep(SETTLE_S)
+            for c in CONFIGS:
+                mine = [o for o, r in zip(got, sent, strict=True) if r.url.startswith(bases[c])]
+                now = cpu_seconds(pids[c])
+                outcomes[c] += mine
+                cpu[c].append(now - before[c])
+                answered[c].append(sum(o.answered for o in mine))
+                before[c] = now
+    return {c: _figures(outcomes[c], cpu[c], answered[c], seconds * ROUNDS) for c in CONFIGS}
 
 
 def _figures(outcomes: Sequence[Outcome], cpu: list[float], answered: list[int], seconds: float) -> dict[str, Any]:
@@ -103,7 +112,7 @@ def run(ctx: BenchContext) -> dict[str, Any]:
             "OTEL_BSP_SCHEDULE_DELAY": "500",  # as the rehearsal exports them
             "OTEL_METRIC_EXPORT_INTERVAL": "5000",
         }
-        needed = 2 * (_checkouts_needed(ctx.seconds(WARMUP_S)) + ROUNDS * _checkouts_needed(ctx.seconds(WINDOW_S)))
+        needed = 2 * (_checkouts_needed(ctx.seconds(WARMUP_S)) + ROUNDS * _checkouts_needed(ctx.seconds(ROUND_S)))
         products = iter(in_stock_products(ctx.pg.conninfo(), needed))
         measured = _measure(ctx, {"traced": traced, "untraced": {**traced, "OTEL_SDK_DISABLED": "true"}}, products)
         spans = len(receiver.store.snapshot())
