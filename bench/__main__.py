@@ -24,6 +24,7 @@ from bench.procs import ROOT
 from bench.report import table, update_table
 from rehearsal.cpulimit import database_cpu
 from rehearsal.crashstate import CrashState
+from rehearsal.database import restore_database
 from rehearsal.localpg import LocalPostgres
 from rehearsal.runner import ensure_calibration, ensure_catalog
 from scenarios.blackfriday import BLACKFRIDAY
@@ -68,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         crash = CrashState(workdir / "crash-state.json", BLACKFRIDAY.name)
         calibration = ensure_calibration(pg, calibration_dir(workdir), BLACKFRIDAY, crash)
         ensure_catalog(pg, calibration.products, BLACKFRIDAY)
+        # A fresh calibration leaves its catalog as the demo takes it, the scenario applied; the
+        # benchmarks start from the healthy schema (measured without: 324 failed listings).
+        restore_database(pg, BLACKFRIDAY)
         ctx = BenchContext(workdir, pg, calibration, BLACKFRIDAY, quick)
         results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() and not quick else {}
         for name in names:

@@ -46,3 +46,29 @@ def test_an_offer_kept_up_with_is_doubled_and_drained(monkeypatch: pytest.Monkey
     rounds = _rounds(monkeypatch, capacity_qps=20.0)
     assert catalog_fit(WHO, 13.0, PROBE).qps == 20.0
     assert [(r["offered"], r["cut"]) for r in rounds] == [(13.0, True), (26.0, False)]
+
+
+def _lock_rounds(monkeypatch: pytest.MonkeyPatch, passes: list[float]) -> list[float]:
+    """The hot row's rounds answer `passes` in turn; returns the offers they were made."""
+    offers: list[float] = []
+
+    def fake(who: Any, sale: float, orders: float, probe: capacity.Probe, seconds: float) -> float:
+        offers.append(orders)
+        return passes[len(offers) - 1]
+
+    monkeypatch.setattr(capacity, "_rush_round", fake)
+    return offers
+
+
+def test_a_lock_rerun_that_counted_nothing_keeps_the_first_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    offers = _lock_rounds(monkeypatch, [0.5, 0.0])
+    # Offered 1.6 x 2.0 = 3.2/s, 0.5 passed: far past the overload, so run again; that re-run
+    # counted no answer (a loaded machine), and the first round's 0.5 stands rather than a zero.
+    assert capacity.lock_throughput(None, 10.0, 1.0, capacity.Probe(), 1.6, guess_per_s=2.0) == 0.5  # type: ignore[arg-type]
+    assert len(offers) == 2
+
+
+def test_a_hot_row_that_passed_nothing_fails_the_calibration(monkeypatch: pytest.MonkeyPatch) -> None:
+    _lock_rounds(monkeypatch, [0.0] * 10)
+    with pytest.raises(RuntimeError, match="no doorbuster order"):
+        capacity.lock_throughput(None, 10.0, 1.0, capacity.Probe(), 1.6, guess_per_s=2.0)  # type: ignore[arg-type]
