@@ -87,13 +87,19 @@ class Storefront:
         url = base.rstrip("/") + (path or route)
         if params:
             url += "?" + urlencode(params)
-        if self.traced:
-            reply = await self._traced(method, url, route, intended, body)
-        else:
-            reply = await self._send(method, url, body)
+        minute = self.program.request_minute(intended)
+        counted = minute is not None
+        self.stats.counted_in_flight += counted
+        try:
+            if self.traced:
+                reply = await self._traced(method, url, route, intended, body)
+            else:
+                reply = await self._send(method, url, body)
+        finally:
+            self.stats.counted_in_flight -= counted
         status, raw = (None, b"") if isinstance(reply, NoAnswer) else (reply.status, reply.body)
         latency_ms = max(0.0, (self.clock.now() - intended) * 1000)
-        self.stats.request_done(self.program.request_minute(intended), kind, status, latency_ms)
+        self.stats.request_done(minute, kind, status, latency_ms)
         if self.meter is not None:
             self.meter.record(kind, status, self.clock.now())
         return Answer(status, raw)

@@ -88,6 +88,7 @@ class RunStats(Counts):
     journeys: int = 0
     cancelled_journeys: int = 0
     max_schedule_lag_ms: float = 0.0
+    counted_in_flight: int = 0  # requests sent that a minute will count, not answered yet
 
     def _minute(self, minute: int) -> MinuteStats:
         if minute not in self.minutes:

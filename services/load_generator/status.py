@@ -105,6 +105,9 @@ def demo_status(demo: Run | None, baseline: Run | None, now: float,
         # Journeys launched and not yet finished: a minute's figures are final once none of
         # its journeys is in flight (a checkout may wait on a row lock for tens of seconds).
         "in_flight_journeys": len(demo.journeys),
+        # Requests a minute will count that have not answered: the last minute is final at 0,
+        # while journeys may still be taking steps after the timeline, which count nowhere.
+        "in_flight_counted_requests": stats.counted_in_flight,
         "max_schedule_lag_ms": round(stats.max_schedule_lag_ms, 1),
         # The capacities the traffic is sized from now: measured live while saturated, else
         # as calibrated (this replica's view, scaled to all replicas).
