@@ -7,6 +7,7 @@ import json
 import math
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
@@ -139,18 +140,24 @@ def test_watchers_are_a_closed_population_that_leaves_with_its_stretch(
     assert after <= 3, per_second
 
 
-def test_a_dip_without_refusals_does_not_lower_the_hot_rows_estimate() -> None:
-    """Successes while nothing is refused are a floor: the offer they would lower would drain
-    the queue, and the next window would measure the lower offer (measured: minutes of the
-    rush under capacity after one window's dip)."""
+def _hot_row_estimate(meter: Throughput) -> tuple[JourneyChooser, DemoProgram, Callable[[float], float | None]]:
+    """A chooser, its program, and its live hot-row estimate at a time of the rush (minute 20)."""
     p = program()
-    meter = Throughput()
     chooser = JourneyChooser(CAL, meter=meter)
-    rush = START + 200
 
     def estimate(at: float) -> float | None:
         chooser.choose(Arrival(0, at, 20), p.moment(at))
         return chooser.live.lock_per_s if chooser.live else None
+    return chooser, p, estimate
+
+
+def test_a_dip_without_refusals_does_not_lower_the_hot_rows_estimate() -> None:
+    """Successes while nothing is refused are a floor: the offer they would lower would drain
+    the queue, and the next window would measure the lower offer (measured: minutes of the
+    rush under capacity after one window's dip)."""
+    meter = Throughput()
+    _, _, estimate = _hot_row_estimate(meter)
+    rush = START + 200
 
     estimate(rush)
     for i in range(40):  # saturated: 0.8 orders/s through, others refused
@@ -185,14 +192,9 @@ def test_the_rush_takes_the_live_rate_in_its_first_minute_and_the_window_replace
     """Calibrated 0.5/s, the hot row passes 1.0/s: the doorbuster orders are sized from 1.0
     within the rush's first 10-s minute, not two minutes later; the first window's count then
     replaces that early figure, even lower and nothing refused (it is no floor)."""
-    p = program()
     meter = Throughput()
-    chooser = JourneyChooser(CAL, meter=meter)
+    chooser, p, estimate = _hot_row_estimate(meter)
     rush = START + 200
-
-    def estimate(at: float) -> float | None:
-        chooser.choose(Arrival(0, at, 20), p.moment(at))
-        return chooser.live.lock_per_s if chooser.live else None
 
     assert estimate(rush) is None
     for i in range(6):
