@@ -42,6 +42,11 @@ class Throughput:
     done: dict[Kind, deque[float]] = field(default_factory=dict)
     # Requests turned away (5xx, timeouts): while there are some, the successes are capacity.
     refused: dict[Kind, deque[float]] = field(default_factory=dict)
+    sent: dict[Kind, deque[float]] = field(default_factory=dict)
+
+    def started(self, kind: Kind, at: float) -> None:
+        if kind in EARLY_SUCCESSES:
+            self._add(self.sent, kind, at)
 
     def record(self, kind: Kind, status: int | None, at: float) -> None:
         if kind not in self.windows:
@@ -81,6 +86,11 @@ class Throughput:
         needed = EARLY_SUCCESSES.get(kind)
         done = [t for t in self.done.get(kind, ()) if since <= t <= now]
         if needed is None or len(done) < needed or done[-1] <= done[0]:
+            return None
+        # Only a queue makes the spacing a capacity: answers that keep up with their offer
+        # are spaced as it is, and sizing the rush from them would raise it without end.
+        answered = len(done) + sum(1 for t in self.refused.get(kind, ()) if since <= t <= now)
+        if sum(1 for t in self.sent.get(kind, ()) if since <= t <= now) - answered < needed:
             return None
         return (len(done) - 1) / (done[-1] - done[0])
 

@@ -176,6 +176,8 @@ def test_a_dip_without_refusals_does_not_lower_the_hot_rows_estimate() -> None:
 def test_the_hot_row_is_rated_from_its_first_successes_spacing() -> None:
     meter = Throughput()
     rush = START + 200
+    for _ in range(20):  # the go-live burst: 20 orders queue on the hot row at once
+        meter.started(Kind.CHECKOUT, rush + 0.1)
     for i in range(4):  # 0.625 orders/s from 1 s after the rush began
         meter.record(Kind.CHECKOUT, 201, rush + 1 + i * 1.6)
     meter.record(Kind.CHECKOUT, 201, rush - 0.5)  # before the rush: not counted
@@ -197,6 +199,8 @@ def test_the_rush_takes_the_live_rate_in_its_first_minute_and_the_window_replace
     rush = START + 200
 
     assert estimate(rush) is None
+    for _ in range(20):  # the go-live burst queues on the hot row
+        meter.started(Kind.CHECKOUT, rush + 0.1)
     for i in range(6):
         meter.record(Kind.CHECKOUT, 201, rush + 1 + i)
     assert estimate(rush + 7) == pytest.approx(1.0)
@@ -206,3 +210,17 @@ def test_the_rush_takes_the_live_rate_in_its_first_minute_and_the_window_replace
     for i in range(8):  # then 0.6/s to half the window, nothing refused
         meter.record(Kind.CHECKOUT, 201, rush + 7 + (i + 1) / 0.6)
     assert estimate(rush + 21) == pytest.approx(14 / 21)  # all 14 over the 21 s since the rush began
+
+
+def test_answers_that_keep_up_with_their_offer_are_no_early_capacity() -> None:
+    """Orders answered as fast as they are sent are spaced as the offer is: no queue, no rate."""
+    meter = Throughput()
+    rush = START + 200
+    for i in range(8):
+        meter.started(Kind.CHECKOUT, rush + i)
+        meter.record(Kind.CHECKOUT, 201, rush + i + 0.05)
+    assert meter.rate(Kind.CHECKOUT, rush + 9, since=rush) is None
+    for _ in range(10):  # then a burst the hot row queues
+        meter.started(Kind.CHECKOUT, rush + 9)
+    assert meter.rate(Kind.CHECKOUT, rush + 9.5, since=rush) == pytest.approx(1.0)
+
