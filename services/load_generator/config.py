@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # How late an arrival may launch so that arrivals closer together share one wakeup: only
     # rates above 1000/tick journeys a second wait (the demo's peak is a few a second); on a VM
     # each wakeup of an idle process costs more CPU than the launch (docs/performance.md).
-    loadgen_launch_tick_ms: float = Field(default=20.0, ge=0, le=100)
+    loadgen_launch_tick_ms: float = Field(default=30.0, ge=0, le=100)
     # How long stop-demo and shutdown wait for cancelled journeys to unwind.
     loadgen_stop_grace_seconds: float = Field(default=5.0, gt=0, le=120)
 
