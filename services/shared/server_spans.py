@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from opentelemetry import propagate
+from opentelemetry import context, propagate, trace
 from opentelemetry.metrics import Histogram
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,14 +32,17 @@ class ServerSpans:
                  unmeasured: frozenset[str]) -> None:
         self.app, self.tracer, self.excluded = app, tracer, excluded_paths
         self.labels, self.durations, self.unmeasured = labels, durations, unmeasured
+        self.propagated = frozenset(f.encode("latin-1") for f in propagate.get_global_textmap().fields)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.excluded:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        # Only the headers the propagators read (traceparent, tracestate, baggage) are decoded.
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in self.propagated}
         status = 500  # what the client gets if the app raises before answering
+        error: BaseException | None = None
 
         async def send_noting_status(message: Message) -> None:
             nonlocal status
@@ -48,21 +51,32 @@ class ServerSpans:
             await send(message)
 
         started = time.perf_counter()
-        with self.tracer.start_as_current_span(
-                method, context=propagate.extract(carrier), kind=SpanKind.SERVER,
-                attributes={"http.request.method": method, "url.path": scope["path"], **self.labels()}) as span:
-            try:
-                await self.app(scope, receive, send_noting_status)
-            finally:
-                # The router records the matched route in the scope; unmatched paths keep the method.
-                route = getattr(scope.get("route"), "path", None)
-                if route is not None:
-                    span.update_name(f"{method} {route}")
-                    span.set_attributes({HTTP_ROUTE: route, HTTP_STATUS: status})
-                    if route not in self.unmeasured:
-                        self.durations.record((time.perf_counter() - started) * 1000.0,
-                                              {HTTP_ROUTE: route, HTTP_STATUS: status})
-                else:
-                    span.set_attribute(HTTP_STATUS, status)
-                if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
+        # start_span and an explicit attach instead of start_as_current_span: the same span and
+        # current context, without its generator-based context manager and use_span per request.
+        span = self.tracer.start_span(
+            method, context=propagate.extract(carrier), kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": scope["path"], **self.labels()})
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            await self.app(scope, receive, send_noting_status)
+        except BaseException as exc:
+            error = exc
+            span.record_exception(exc)
+            raise
+        finally:
+            # The router records the matched route in the scope; unmatched paths keep the method.
+            route = getattr(scope.get("route"), "path", None)
+            if route is not None:
+                span.update_name(f"{method} {route}")
+                span.set_attributes({HTTP_ROUTE: route, HTTP_STATUS: status})
+                if route not in self.unmeasured:
+                    self.durations.record((time.perf_counter() - started) * 1000.0,
+                                          {HTTP_ROUTE: route, HTTP_STATUS: status})
+            else:
+                span.set_attribute(HTTP_STATUS, status)
+            if error is not None:
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            elif status >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+            context.detach(token)
+            span.end()

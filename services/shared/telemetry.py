@@ -34,9 +34,22 @@ class Telemetry:
         self.meter_provider.shutdown()
 
 
+class _HashedResource(Resource):
+    """A Resource whose hash is computed once. The OTLP encoder groups every exported span by
+    its resource, and Resource.__hash__ JSON-dumps all the (immutable) attributes each time:
+    ~12 us per span in the export thread, a fifth of the span's encoding."""
+
+    def __init__(self, resource: Resource) -> None:
+        super().__init__(resource.attributes, resource.schema_url)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
 def resource_for(service_name: str) -> Resource:
     # Resource.create also merges OTEL_RESOURCE_ATTRIBUTES (e.g. k8s.pod.name from the downward API).
-    return Resource.create({"service.name": service_name, "service.namespace": SERVICE_NAMESPACE})
+    return _HashedResource(Resource.create({"service.name": service_name, "service.namespace": SERVICE_NAMESPACE}))
 
 
 def _export_session() -> requests.Session:
