@@ -65,8 +65,14 @@ def targets(module: Path) -> list[dict[str, Any]]:
 
 
 def _module_dir(module: Path, spec: str, env: dict[str, str]) -> Path:
-    out = subprocess.run(["go", "list", "-m", "-f", "{{.Dir}}", spec.split("@")[0]], cwd=module, env=env,
+    path = spec.split("@")[0]
+    # `go list -m` names no folder for a module not in the module cache yet (a cold machine:
+    # the copy then read a relative path and failed); downloading it first puts it there.
+    subprocess.run(["go", "mod", "download", path], cwd=module, env=env, check=True)
+    out = subprocess.run(["go", "list", "-m", "-f", "{{.Dir}}", path], cwd=module, env=env,
                          capture_output=True, text=True, check=True).stdout.strip()
+    if not out:
+        raise RuntimeError(f"go list -m names no folder for {path} in {module}")
     return Path(out)
 
 
