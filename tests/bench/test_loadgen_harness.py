@@ -7,6 +7,7 @@ import time
 
 from bench.drive_ours import StepProgram
 from bench.loadgen import LEAD_S, Plan, ours, per_window, worst_error
+from bench.loadgen_cost import EDGE_S, GENERATORS, plan_of, rotation
 from bench.procs import take_arrivals, target_server
 
 
@@ -37,3 +38,16 @@ def test_our_generator_delivers_every_planned_request_to_the_target(tmp_path):
     assert summary["journeys"] == 40 and summary["errors"] == 0
     assert len(arrivals) == 40 and min(arrivals) >= start
     assert [w["achieved"] for w in per_window(arrivals, start, plan)] == [20, 20]
+
+
+def test_cost_rotation_gives_each_generator_its_own_phases_on_one_shared_clock():
+    phases = rotation(1000.0, steady=10.0, rounds=2)
+    assert [p.generator for p in phases] == list(GENERATORS) * 2
+    assert phases[0].start == 1000.0 and all(a.end == b.start for a, b in zip(phases, phases[1:]))
+    assert phases[1].window == (phases[1].start + EDGE_S, phases[1].end - EDGE_S)
+    for name in GENERATORS:
+        steps = plan_of(name, phases)
+        # Every generator's plan spans the whole rotation, so all share the same clock ...
+        assert sum(s for s, _ in steps) == phases[-1].end - 1000.0
+        # ... and offers load only in its own phases.
+        assert [rate > 0 for _, rate in steps] == [p.generator == name for p in phases]
