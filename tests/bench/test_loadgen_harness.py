@@ -43,7 +43,7 @@ def test_our_generator_delivers_every_planned_request_to_the_target(tmp_path):
 def test_cost_rotation_gives_each_generator_its_own_phases_on_one_shared_clock():
     phases = rotation(1000.0, steady=10.0, rounds=2)
     assert [p.generator for p in phases] == list(GENERATORS) * 2
-    assert phases[0].start == 1000.0 and all(a.end == b.start for a, b in zip(phases, phases[1:]))
+    assert phases[0].start == 1000.0 and all(a.end == b.start for a, b in zip(phases, phases[1:], strict=False))
     assert phases[1].window == (phases[1].start + EDGE_S, phases[1].end - EDGE_S)
     for name in GENERATORS:
         steps = plan_of(name, phases)
