@@ -74,9 +74,9 @@ class LocalStack:
             wait_for(partial(self.ready, name), timeout, what=f"{name} answering /ready")
 
     def start_storefront(self, config: dict[str, str], extra: dict[str, str] | None = None) -> None:
+        """Starts the storefront's services; they are ready once `wait_ready(STOREFRONT)` returns."""
         for name in STOREFRONT:
             self.start(name, self.service_env(config, extra))
-        self.wait_ready(STOREFRONT)
 
     def stop(self, name: str, grace: float = 10.0) -> None:
         proc = self.procs.pop(name, None)
