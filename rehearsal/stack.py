@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from rehearsal.localpg import LocalPostgres, free_port
-from rehearsal.processes import stop_group, wait_for
+from rehearsal.processes import stop_group, stop_groups, wait_for
 from services.ports import STOREFRONT
 
 URL_ENV = {"product-catalog": "PRODUCT_CATALOG_URL", "cart": "CART_URL", "checkout": "CHECKOUT_URL"}
@@ -83,9 +83,9 @@ class LocalStack:
         if proc is not None:
             stop_group(proc, grace)
 
-    def stop_all(self) -> None:
-        for name in list(self.procs):
-            self.stop(name)
+    def stop_all(self, grace: float = 10.0) -> None:
+        procs, self.procs = list(self.procs.values()), {}
+        stop_groups(procs, grace)
 
     def pids(self) -> dict[str, int]:
         return {name: proc.pid for name, proc in self.procs.items()}
