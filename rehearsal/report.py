@@ -9,7 +9,6 @@ from typing import Any
 
 import psycopg
 
-from rehearsal.chart import draw
 from rehearsal.observe import server_minutes
 from rehearsal.otlp import SpanRecord
 from scenarios.alert import evaluate_alert
@@ -47,11 +46,19 @@ def build_report(scenario: Scenario, minute_seconds: float, client_minutes: list
 def write_report(scenario: Scenario, minute_seconds: float, path: Path, client_minutes: list[dict[str, Any]],
                  spans: list[SpanRecord], extra: dict[str, Any]) -> dict[str, Any]:
     """The report with its verdict, as JSON at `path` and as a chart beside it."""
+    from rehearsal.chart import draw  # see preload_chart
+
     report = build_report(scenario, minute_seconds, client_minutes, spans, extra)
     report["targets"] = summary(check_targets(scenario, report))
     path.write_text(json.dumps(report, indent=2) + "\n")
     draw(scenario, report, path.with_suffix(".png"))
     return report
+
+
+def preload_chart() -> None:
+    """Import the chart's matplotlib (a second) ahead of write_report, in a thread while the
+    database is restored, instead of at the start of every run, whose minute 0 waits for it."""
+    import rehearsal.chart  # noqa: F401
 
 
 def stock_accounting(conninfo: str) -> dict[str, int]:
