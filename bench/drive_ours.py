@@ -66,9 +66,6 @@ class StepProgram:
     def request_minute(self, at: float) -> int:
         return self.minute_of(at)
 
-    def ended(self, at: float) -> bool:
-        return False
-
     def moment(self, at: float) -> Moment:
         return Moment(BLACKFRIDAY.traffic.stages[0], 0.0, {})
 

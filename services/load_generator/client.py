@@ -65,9 +65,6 @@ class Answer:
             return None
 
 
-UNSENT = Answer(None)
-
-
 def _propagated() -> list[str]:
     """The current context's headers: traceparent (when traced) and the synthetic_request baggage."""
     carrier: dict[str, str] = {}
@@ -94,12 +91,9 @@ class Storefront:
         kind: Kind = Kind.OTHER, params: dict[str, Any] | None = None, body: Any = None,
         intended: float | None = None,
     ) -> Answer:
-        """One request; `route` names the span (low cardinality), `path` is what is sent. A step
-        due after the timeline is not sent: it answers UNSENT."""
+        """One request; `route` names the span (low cardinality), `path` is what is sent."""
         if intended is None:
             intended = visit.intended(self.clock.now())
-        if self.program.ended(intended):
-            return UNSENT
         url = base.rstrip("/") + (path or route)
         if params:
             url += "?" + urlencode(params)

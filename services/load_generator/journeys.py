@@ -76,8 +76,7 @@ class JourneyRunner:
         token = context.attach(baggage.set_baggage("synthetic_request", "true"))
         try:
             slot = index
-            while (not program.ended(now := clock.now())
-                   and (moment := program.moment(now)).stage.deal_watchers is not None):
+            while (moment := program.moment(clock.now())).stage.deal_watchers is not None:
                 visit = Visit(clock.now())
                 with self.tracer.start_as_current_span(
                     "user_journey.deal_watch", attributes={

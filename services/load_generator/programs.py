@@ -55,8 +55,6 @@ class Program(Protocol):
 
     def request_minute(self, at: float) -> int | None: ...
 
-    def ended(self, at: float) -> bool: ...
-
 
 def replica_phase(index: int, replicas: int) -> float:
     """Offset of a replica's arrivals, so N replicas interleave into one even stream."""
@@ -153,13 +151,7 @@ class DemoProgram:
         """The minute a request intended at `at` counts in: none once the timeline is over.
         The last journeys' later steps answer after the load has gone, and counting them in
         the last minute diluted its failure rate (twice its usual requests, measured)."""
-        return None if self.ended(at) else self.minute_of(at)
-
-    def ended(self, at: float) -> bool:
-        """Whether the timeline is over at `at`: journeys in flight then take no further step
-        (client.Storefront.call), since none would count, and each was load on the database
-        that the last minute's counted checkouts were still waiting on."""
-        return at >= self.end
+        return None if at >= self.end else self.minute_of(at)
 
     def phase_of(self, minute: int) -> str:
         return self.scenario.phase_at(minute).name
@@ -213,9 +205,6 @@ class BaselineProgram:
 
     def request_minute(self, at: float) -> None:
         return None
-
-    def ended(self, at: float) -> bool:
-        return False
 
     def moment(self, at: float) -> Moment:
         return Moment(self.scenario.traffic.stage_at(0), self.total_rpm, demo_labels("off", None, 60))
