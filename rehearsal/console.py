@@ -53,7 +53,8 @@ def verdict(result: dict[str, Any]) -> int:
     checks = result["targets"]["checks"]
     ready = (result.get("startup") or {}).get("loadgen_ready_s_after_minute_0")
     if ready is not None:  # after minute 0, the arrivals already due were skipped
-        print(f"Load generator ready {abs(ready):.1f} s {'before' if ready < 0 else 'AFTER'} minute 0")
+        first = result.get("from_minute", 0)  # a run that joins later is timed from the minute it joins
+        print(f"Load generator ready {abs(ready):.1f} s {'before' if ready < 0 else 'AFTER'} minute {first}")
     prometheus = result.get("prometheus") or {}
     if "first_minute" in prometheus:
         fired = prometheus["first_minute"]

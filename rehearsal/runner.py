@@ -149,11 +149,16 @@ def _drained(loadgen: str, timeout: float) -> dict[str, Any] | None:
     return poll(lambda: _status(loadgen), lambda s: not (s and s.get("in_flight_counted_requests")), timeout, 0.25)
 
 
+def ready_after_joined_minute(ready: float, start: float, from_minute: int, minute_seconds: float) -> float:
+    """Seconds from the first demo minute the run follows to the generator's readiness;
+    negative: ready before it, so no arrival was missed."""
+    return round(ready - (start + from_minute * minute_seconds), 1)
+
+
 def _stop_and_restore(stack: LocalStack, pg: LocalPostgres, scenario: Scenario) -> IndexState:
-    """The services stop, then the indexes come back; the report's chart module is imported
-    meanwhile. In turn, not side by side: the stopping storefront still finishes the scans in
-    flight, and a restore beside them shared the database's CPU (side by side: 6.5 s for both;
-    in turn: 1.8 + 3.1 s)."""
+    """The services stop, then the indexes come back, while the report's chart module is
+    imported. In turn: the stopping storefront still finishes its scans in flight, and a
+    restore beside them shares the database's CPU with them (slower for both, measured)."""
     with ThreadPoolExecutor(max_workers=1) as threads:
         threads.submit(preload_chart)
         stack.stop_all()
@@ -194,7 +199,7 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
             stack.wait_ready([*STOREFRONT, "load-generator"])
             print(f"Live page for the room: {stack.url('load-generator')}/", flush=True)
             # Negative: the generator was ready before minute 0 and missed no arrival.
-            ready_after = round(time.time() - start - opts.from_minute * opts.minute_seconds, 1)
+            ready_after = ready_after_joined_minute(time.time(), start, opts.from_minute, opts.minute_seconds)
             crash.remember(pids=stack.pids(), start_timestamp=start)
             scraped = (*STOREFRONT, LOAD_GENERATOR)  # the generator too: the dashboard's journeys are its metrics
             prometheus = start_prometheus(opts.workdir / "prometheus", opts.scenario, opts.minute_seconds,
