@@ -19,6 +19,7 @@ from typing import Any
 from bench.context import BenchContext
 from bench.generators import UNTRACED, locust_process, ours_process
 from bench.procs import cpu_seconds, sleep_until, take_arrivals, target_server
+from rehearsal.runner import SPAN_EXPORT_DELAY_MS
 
 RATE = 300.0    # requests per second during a generator's own phase
 ROUNDS = 3
@@ -67,7 +68,7 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     with target_server(0.0, core=1 - CORE, log=ctx.workdir / "target.log") as url, ExitStack() as running:
         start = time.time() + LEAD_S
         phases = rotation(start, steady)
-        traced = {"OTEL_BSP_SCHEDULE_DELAY": "500"}  # as the rehearsal exports them
+        traced = {"OTEL_BSP_SCHEDULE_DELAY": str(SPAN_EXPORT_DELAY_MS)}  # as the rehearsal exports them
         procs = {
             "ours": running.enter_context(ours_process(url, plan_of("ours", phases), start, UNTRACED, CORE)),
             "ours_traced": running.enter_context(ours_process(url, plan_of("ours_traced", phases), start, traced,

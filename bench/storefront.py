@@ -24,6 +24,7 @@ from bench.context import BenchContext
 from bench.openloop import categories, checkout, in_stock_products, listing, ratio, services
 from bench.procs import cpu_seconds
 from rehearsal.otlp import make_receiver
+from rehearsal.runner import SPAN_EXPORT_DELAY_MS
 from services.calibration.driver import Outcome, Request, run_open_loop, schedule, summarize
 
 CATALOG_RATE = 20.0  # listings per second
@@ -31,10 +32,10 @@ CHECKOUT_RATE = 5.0  # checkouts per second, each of a different in-stock produc
 WARMUP_S = 10.0  # full-length warm-up at the same rate (imports, EXPLAIN cache, pool, buffers)
 ROUNDS = 4
 ROUND_S = 15.0  # each configuration measured 60 s, the time the two sequential phases took
-# The traced side exports its last batch up to OTEL_BSP_SCHEDULE_DELAY (500 ms) after the
-# last answer: the last round's CPU is read after that, on both sides alike. Earlier rounds'
-# tails are exported during the next round, as in steady traffic.
-SETTLE_S = 1.0
+# The traced side exports its last batch up to OTEL_BSP_SCHEDULE_DELAY after the last answer:
+# the last round's CPU is read after that, on both sides alike. Earlier rounds' tails are
+# exported during the next round, as in steady traffic.
+SETTLE_S = SPAN_EXPORT_DELAY_MS / 1000 + 0.5
 CONFIGS = ("traced", "untraced")
 
 
@@ -109,7 +110,7 @@ def run(ctx: BenchContext) -> dict[str, Any]:
         traced = {
             "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "OTEL_BSP_SCHEDULE_DELAY": "500",  # as the rehearsal exports them
+            "OTEL_BSP_SCHEDULE_DELAY": str(SPAN_EXPORT_DELAY_MS),  # as the rehearsal exports them
             "OTEL_METRIC_EXPORT_INTERVAL": "5000",
         }
         needed = 2 * (_checkouts_needed(ctx.seconds(WARMUP_S)) + ROUNDS * _checkouts_needed(ctx.seconds(ROUND_S)))

@@ -112,7 +112,7 @@ class OtlpReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             # Keep-alive, as a real collector answers: each service's exporter posts every
-            # OTEL_BSP_SCHEDULE_DELAY (500 ms), and a new TCP connection per post was a fifth of
+            # OTEL_BSP_SCHEDULE_DELAY (2 s in the rehearsal), and a new TCP connection per post was a fifth of
             # its export thread's CPU. So every answer states its length.
             protocol_version = "HTTP/1.1"
 

@@ -34,6 +34,12 @@ STARTUP_SECONDS = 9.0  # from stamping the clock to minute 0: the four services 
 # The longest a journey can still run after the timeline: its checkout's lock wait (30 s), the
 # pool timeout, and the think time after it; the generator's request timeout (60 s) bounds it.
 DRAIN_SECONDS = 75.0
+# How long the services batch their spans before posting them (OpenTelemetry's default is 5 s).
+# Each post costs the same few hundred microseconds of HTTP however many spans it carries: at
+# 500 ms the posts were a sixth of what tracing costs the services (docs/performance.md). The
+# minute lines wait this long on top of their grace; the verdict reads spans after the services'
+# shutdown, which posts what is left.
+SPAN_EXPORT_DELAY_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ def _env(opts: RunOptions, receiver: OtlpReceiver, calibration: Calibration, sta
         "DEMO_MINUTE_SECONDS": f"{opts.minute_seconds:g}",
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_BSP_SCHEDULE_DELAY": "500",  # spans reach the alert within a second
+        "OTEL_BSP_SCHEDULE_DELAY": str(SPAN_EXPORT_DELAY_MS),
         "OTEL_METRIC_EXPORT_INTERVAL": "5000",
         "CALIBRATION_JSON": calibration.to_json(),
         "LOADGEN_BASELINE": "false",
@@ -112,7 +118,7 @@ def follow(opts: RunOptions, loadgen: str, receiver: OtlpReceiver, start: float,
     no journey is in flight, for a generator that stops at the end of what is followed)."""
     scenario, minutes = opts.scenario, opts.duration_minutes or opts.scenario.duration_minutes
     # Requests of a minute finish up to a pool timeout plus a scan later: wait for them.
-    grace = min(max(2.0, opts.minute_seconds), 20.0)
+    grace = min(max(2.0, opts.minute_seconds), 20.0) + SPAN_EXPORT_DELAY_MS / 1000
     fired: int | None = None
     records: list[dict[str, Any]] = []
     for minute in range(opts.from_minute, minutes):
