@@ -95,11 +95,11 @@ def _classify(exc: Exception, body: CheckoutRequest) -> CheckoutFailure:
 async def checkout(body: CheckoutRequest, state: StateDep, queries: QueriesDep) -> Any:
     span = trace.get_current_span()
     metrics = checkout_metrics(state)
-    metrics.attempted.add(1)
     try:
         order = await _place_order(state, queries, body)
     except (CheckoutFailure, PoolExhausted, psycopg.OperationalError) as exc:
         failure = _classify(exc, body)
+        metrics.attempted.add(1)
         attrs.mark_checkout(span, failed=True, reason=failure.reason)
         revenue = float(failure.revenue or 0)
         metrics.failed.add(1, {"checkout.failure_reason": failure.reason})
@@ -110,6 +110,7 @@ async def checkout(body: CheckoutRequest, state: StateDep, queries: QueriesDep) 
                             headers={"Retry-After": "1"} if failure.status == 503 else None,
                             content={"error": failure.reason, "detail": failure.detail})
     attrs.mark_checkout(span, failed=False)
+    metrics.attempted.add(1)
     metrics.revenue.add(float(order.total))
     span.set_attribute("checkout.order_id", order.order_id)
     return order
