@@ -29,6 +29,9 @@ class Calibration:
     database_cpu: str = ""
     # The scenario whose pools and load it was measured with.
     scenario: str = ""
+    # Wall seconds from launching calibration's two storefront services to both answering
+    # /ready, on this machine (0: not measured, an older calibration).
+    services_start_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -35,8 +35,8 @@ class Probe:
     counting ends, without waiting for its queue to drain: what is left of it is the load the
     next round's uncounted first seconds build anyway."""
 
-    # The sizing's listings, all the pool's sessions at once: some 100 of them at 0.5 s each.
-    listing_seconds: float = 3.0
+    # The sizing's listings, all the pool's sessions at once: some 70 of them at 0.5 s each.
+    listing_seconds: float = 2.0
     # The round whose completions are the catalog's capacity: at ~8 listings/s, 5 s count ~40.
     catalog_seconds: float = 8.0
     catalog_settle_seconds: float = 3.0

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -107,7 +108,9 @@ def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Ca
     db.create()
     try:
         sizing = _catalog(db, plan, pool, progress)
+        launched = time.monotonic()
         with storefront(db.conninfo, config) as urls:
+            started_s = time.monotonic() - launched
             who = shopper(urls["product-catalog"], urls["checkout"])
             progress.say("storefront started")
             checkouts = cart_checkouts_per_s(sale, traffic.target_rpm(sale.from_minute))
@@ -123,7 +126,8 @@ def calibrate(server: str, plan: Plan, *, machine: str, database_cpu: str) -> Ca
         products=sizing.products, catalog_capacity_qps=round(fit.qps, 3),
         lock_throughput_per_s=round(lock_per_s, 3),
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        machine=machine, database_cpu=database_cpu, scenario=scenario.name)
+        machine=machine, database_cpu=database_cpu, scenario=scenario.name,
+        services_start_s=round(started_s, 2))
 
 
 def _hot_row(who: Shopper, fit: CatalogFit, rush: Stage, probe: Probe, progress: Progress) -> float:
