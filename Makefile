@@ -15,12 +15,10 @@ $(BIN)/python:
 	# the current pip, installed into it by the system's pip where that can (22.3 and later);
 	# ensurepip's bundled copy, installed only to be upgraded, took 2.8 s of a fresh clone's
 	# first verdict. Without a system pip, ensurepip and then the upgrade.
-	# uv comes in the same pip run: one pip start less (1.8 s of a fresh clone's first verdict).
 	$(PY) -m venv --without-pip $(VENV)
-	$(PY) -m pip --python $(BIN)/python install -q -U pip uv==$(UV_VERSION) 2>/dev/null || \
-		{ $(BIN)/python -m ensurepip >/dev/null && $(BIN)/python -m pip install -q -U pip uv==$(UV_VERSION); }
+	$(PY) -m pip --python $(BIN)/python install -q -U pip 2>/dev/null || \
+		{ $(BIN)/python -m ensurepip >/dev/null && $(BIN)/python -m pip install -q -U pip; }
 
-# A venv made before uv came with its pip.
 $(UV): | $(BIN)/python
 	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
 

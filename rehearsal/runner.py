@@ -32,9 +32,12 @@ from services.seed import seed_catalog
 
 # From stamping the clock to minute 0 the four services start at once. A generator ready late
 # skips the arrivals already due, so the lead is sized from the two-service start calibration
-# timed on this machine: four services on the same cores take about twice as long (2.0 s
-# measured there, 3.2-3.5 s for the four, on a 2-core VM), with half again as margin.
+# timed on this machine: four services on the same cores do twice the work, and 3x leaves half
+# of it again as margin. What does not shrink with faster imports (Prometheus starting beside
+# them, the sessions, the first index read) gets seconds of its own: with bytecode the four took
+# 2.8x the two (4.0 s against 1.44 s, docs/runs.md run 10), 2.2-2.4x without.
 LEAD_PER_SERVICES_START = 3.0
+LEAD_FIXED_SECONDS = 1.5
 MIN_LEAD_SECONDS = 4.0
 UNMEASURED_LEAD_SECONDS = 9.0  # a calibration that did not time its services
 # The longest a journey can still run after the timeline: its checkout's lock wait (30 s), the
@@ -99,7 +102,8 @@ def lead_seconds(calibration: Calibration) -> float:
     """Seconds from stamping minute 0 to minute 0."""
     if calibration.services_start_s <= 0:
         return UNMEASURED_LEAD_SECONDS
-    return round(max(MIN_LEAD_SECONDS, LEAD_PER_SERVICES_START * calibration.services_start_s), 1)
+    lead = LEAD_FIXED_SECONDS + LEAD_PER_SERVICES_START * calibration.services_start_s
+    return round(max(MIN_LEAD_SECONDS, lead), 1)
 
 
 def _env(opts: RunOptions, receiver: OtlpReceiver, calibration: Calibration, start: float) -> dict[str, str]:

@@ -21,7 +21,7 @@ def test_the_lead_grows_with_the_services_start_calibration_timed() -> None:
         return lead_seconds(Calibration(products=1, catalog_capacity_qps=1.0, lock_throughput_per_s=1.0,
                                         services_start_s=start_s))
 
-    assert lead(2.0) == 6.0  # four services on the cores two took 2.0 s on, with margin
-    assert lead(5.0) == 15.0  # a slow machine gets a longer lead, not a late generator
+    assert lead(2.0) == 7.5  # four services on the cores two took 2.0 s on, with margin
+    assert lead(5.0) == 16.5  # a slow machine gets a longer lead, not a late generator
     assert lead(0.5) == MIN_LEAD_SECONDS
     assert lead(0.0) == UNMEASURED_LEAD_SECONDS  # an older calibration.json
