@@ -182,14 +182,18 @@ def ready_after_joined_minute(ready: float, start: float, from_minute: int, minu
     return round(ready - (start + from_minute * minute_seconds), 1)
 
 
-def _stop_and_restore(stack: LocalStack, pg: LocalPostgres, scenario: Scenario) -> IndexState:
+def _stop_and_restore(stack: LocalStack, pg: LocalPostgres, scenario: Scenario) -> tuple[IndexState, dict[str, float]]:
     """The services stop, then the indexes come back, while the report's chart module is
     imported. In turn: the stopping storefront still finishes its scans in flight, and a
-    restore beside them shares the database's CPU with them (slower for both, measured)."""
+    restore beside them shares the database's CPU with them (slower for both, measured).
+    Also returns the seconds each took, for the report."""
     with ThreadPoolExecutor(max_workers=1) as threads:
         threads.submit(preload_chart)
+        began = time.monotonic()
         stack.stop_all()
-        return restore_database(pg, scenario)
+        stopped = time.monotonic()
+        state = restore_database(pg, scenario)
+        return state, {"stop_s": round(stopped - began, 1), "restore_s": round(time.monotonic() - stopped, 1)}
 
 
 def run_demo(opts: RunOptions) -> dict[str, Any]:
@@ -236,16 +240,19 @@ def run_demo(opts: RunOptions) -> dict[str, Any]:
         with crash.step("run timeline"):
             records = follow(opts, stack.url("load-generator"), receiver, start)
     finally:
+        queried = time.monotonic()
         panels = panel_record(prometheus, opts.scenario, opts.minute_seconds, start)  # before alert_record stops it
         alerting = {**alert_record(prometheus, start), "panels": panels}
+        seconds = {"prometheus_s": round(time.monotonic() - queried, 1)}
         with crash.step("restore"):
-            state = _stop_and_restore(stack, pg, opts.scenario)
+            state, stopping = _stop_and_restore(stack, pg, opts.scenario)
             crash.remember(applied=False, pids={})
         receiver.stop()
         stock = stock_accounting(pg.conninfo())
         pg.stop()
     return write_report(opts.scenario, opts.minute_seconds, opts.report_path, records, receiver.store.snapshot(), {
         "restore": {"indexes_restored": state.restored(opts.scenario), "invalid_indexes": list(state.invalid)},
+        "finish": {**seconds, **stopping},  # seconds from the last answer to the restored database
         "calibration": calibration.to_dict(),
         "startup": {"lead_s": lead, "loadgen_ready_s_after_minute_0": ready_after},
         "prometheus": alerting,
