@@ -9,10 +9,9 @@ dir=$(mktemp -d)
 git clone -q "$repo" "$dir/p"
 cd "$dir/p"
 t0=$(date +%s.%N)
+since() { awk -v now="$(date +%s.%N)" -v t0="$t0" 'BEGIN { printf "%7.1f", now - t0 }'; }
 set +e
-make demo 2>&1 | while IFS= read -r line; do
-  printf '%7.1f %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$line"
-done
+make demo 2>&1 | while IFS= read -r line; do printf '%s %s\n' "$(since)" "$line"; done
 set -e
-echo "TOTAL $(echo "$(date +%s.%N) - $t0" | bc)"
+echo "TOTAL $(since)"
 echo "DIR $dir  (report: $dir/p/.demo/report.json)"
