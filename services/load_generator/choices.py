@@ -78,6 +78,7 @@ class JourneyChooser:
     # When this generator first saw the catalog, and the hot row, saturated; None: not now.
     catalog_since: float | None = None
     rush_since: float | None = None
+    first_arrival: float | None = None  # this generator's first: it measured nothing before
     watched: bool = False
     live: LiveCapacity | None = None
     # What sized each demo minute's journeys (the last choice made in it).
@@ -88,8 +89,13 @@ class JourneyChooser:
         """The calibration, with the rates measured live in place of it where the stage
         saturates what they measure (all replicas: each sees its share of the answers)."""
         stage, now = moment.stage, arrival.at
-        self.catalog_since = (self.catalog_since or now) if stage.saturates_catalog else None
-        self.rush_since = (self.rush_since or now) if stage.checkout_overload is not None else None
+        self.first_arrival = self.first_arrival or now
+        # From the stage's opening, not its first arrival (up to an arrival interval later):
+        # the go-live burst's orders are sent at the opening itself and are the queue the hot
+        # row's early rate needs. Not before this generator ran: it saw nothing then.
+        opened = max(moment.stage_opened, self.first_arrival)
+        self.catalog_since = (self.catalog_since or opened) if stage.saturates_catalog else None
+        self.rush_since = (self.rush_since or opened) if stage.checkout_overload is not None else None
         if self.calibration is None or self.meter is None:
             return self.calibration
         catalog = self._estimate(Kind.CATALOG_LISTING, now, self.catalog_since, stage.deal_watchers is not None)

@@ -224,3 +224,33 @@ def test_answers_that_keep_up_with_their_offer_are_no_early_capacity() -> None:
         meter.started(Kind.CHECKOUT, rush + 9)
     assert meter.rate(Kind.CHECKOUT, rush + 9.5, since=rush) == pytest.approx(1.0)
 
+
+
+def test_the_go_live_burst_counts_although_it_is_sent_before_the_rushs_first_arrival() -> None:
+    """The shoppers who waited send their orders at the go-live itself; the rush's first new
+    arrival comes up to one arrival interval later. Their orders are the queue the early rate
+    needs: counted from the first arrival, they were not, and the rush was sized from the
+    calibration for two demo minutes (measured: calibrated 0.43/s, live 1.0/s)."""
+    meter = Throughput()
+    chooser, p, estimate = _hot_row_estimate(meter)
+    rush = START + 200
+    chooser.choose(Arrival(0, rush - 0.4, 19), p.moment(rush - 0.4))  # running before the rush
+    for _ in range(20):
+        meter.started(Kind.CHECKOUT, rush + 0.01)
+    assert estimate(rush + 0.4) is None
+    for i in range(6):
+        meter.record(Kind.CHECKOUT, 201, rush + 1 + i)
+    assert estimate(rush + 7) == pytest.approx(1.0)
+
+
+def test_a_generator_that_joins_mid_rush_counts_from_its_own_first_arrival() -> None:
+    """Nothing it sent before it ran: a window counted from the rush's opening would divide
+    its few answers by seconds it did not see."""
+    meter = Throughput()
+    _, _, estimate = _hot_row_estimate(meter)
+    joined = START + 215
+    estimate(joined)
+    for i in range(12):  # 0.5/s through, others refused
+        meter.record(Kind.CHECKOUT, 201, joined + i * 2)
+        meter.record(Kind.CHECKOUT, 503, joined + i * 2 + 1)
+    assert estimate(joined + 24) == pytest.approx(0.5, rel=0.1)
