@@ -102,8 +102,8 @@ async def checkout(body: CheckoutRequest, state: StateDep, queries: QueriesDep) 
         metrics.attempted.add(1)
         attrs.mark_checkout(span, failed=True, reason=failure.reason)
         revenue = float(failure.revenue or 0)
-        metrics.failed.add(1, {"checkout.failure_reason": failure.reason})
-        metrics.lost_revenue.add(revenue, {"checkout.failure_reason": failure.reason})
+        metrics.failed.add(1, {attrs.CHECKOUT_FAILURE_REASON: failure.reason})
+        metrics.lost_revenue.add(revenue, {attrs.CHECKOUT_FAILURE_REASON: failure.reason})
         log.warning("demo_checkout_failed", reason=failure.reason, status=failure.status,
                     customer_id=body.customer_id, lost_revenue=revenue, detail=failure.detail)
         return JSONResponse(status_code=failure.status,
