@@ -11,6 +11,7 @@ import pytest
 
 from rehearsal.processes import wait_for
 from services.checkout.main import create_app as checkout_app
+from services.checkout.metrics import FAILURE_REASONS
 from services.product_catalog.main import create_app as catalog_app
 from services.shared import attributes as attrs
 from tests.dbutil import counts
@@ -161,8 +162,9 @@ def test_checkout_counters_and_pool_gauges_are_exported(run_service, hot_product
     points = {m.name: m.data.data_points for rm in data.resource_metrics
               for sm in rm.scope_metrics for m in sm.metrics}
     assert sum(p.value for p in points["checkout.attempted"]) == 2
-    assert [(dict(p.attributes), p.value) for p in points["checkout.failed"]] == [
-        ({"checkout.failure_reason": "out_of_stock"}, 1)]
+    failed = {p.attributes["checkout.failure_reason"]: p.value for p in points["checkout.failed"]}
+    # Every reason is exported, at 0 until it fails (Prometheus' rate() needs the series first).
+    assert failed == {reason: int(reason == "out_of_stock") for reason in FAILURE_REASONS}
     assert sum(p.value for p in points["checkout.failed.revenue"]) == pytest.approx(99 * 199.99)
     assert points["db.pool.max"][0].value == 100
     assert points["db.pool.size"][0].value >= 1
