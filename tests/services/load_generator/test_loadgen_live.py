@@ -225,7 +225,6 @@ def test_answers_that_keep_up_with_their_offer_are_no_early_capacity() -> None:
     assert meter.rate(Kind.CHECKOUT, rush + 9.5, since=rush) == pytest.approx(1.0)
 
 
-
 def test_the_go_live_burst_counts_although_it_is_sent_before_the_rushs_first_arrival() -> None:
     """The shoppers who waited send their orders at the go-live itself; the rush's first new
     arrival comes up to one arrival interval later. Their orders are the queue the early rate
